@@ -55,10 +55,10 @@ def unknown_name_error(kind: str, name: object, valid: Iterable[str]) -> ValueEr
     valid = list(valid)
     msg = f"unknown {kind} {name!r}; valid: {', '.join(valid)}"
     if isinstance(name, str):
-        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+        lower = {v.lower(): v for v in valid}
+        close = [lower[name.lower()]] if name.lower() in lower else []
         if not close:
-            lower = {v.lower(): v for v in valid}
-            close = [lower[name.lower()]] if name.lower() in lower else []
+            close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
         if close:
             msg += f". Did you mean {close[0]!r}?"
     return ValueError(msg)
