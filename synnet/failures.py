@@ -10,8 +10,9 @@ For every step ``t``:
    for all up links so the random stream does not depend on the graph structure);
 3. of the links that came up "failed", only those that are not bridges of the current,
    already degraded graph may fail. They are removed one at a time in random order and
-   each is re-checked for being a bridge just before removal, so several failures in the
-   same step can never disconnect the graph;
+   each is re-checked for being a bridge just before removal (an edge is a bridge iff
+   its endpoints are disconnected without it), so several failures in the same step can
+   never disconnect the graph;
 4. each failure time is uniform inside its step: ``(t + U[0, 1)) * step_ms``.
 
 Failed links stay down for the rest of the episode, so every edge fails at most once.
@@ -70,7 +71,6 @@ def generate_failures(
     g = nx.Graph()
     g.add_nodes_from(range(topology.num_nodes))
     g.add_edges_from(map(tuple, edges.tolist()))
-    index = {(int(u), int(v)): k for k, (u, v) in enumerate(edges.tolist())}
     up = np.ones(num_edges, dtype=bool)
     times: list[float] = []
     failed: list[int] = []
@@ -83,12 +83,14 @@ def generate_failures(
         rng.shuffle(candidates)
         for k in candidates.tolist():
             u, v = int(edges[k, 0]), int(edges[k, 1])
-            bridges = {tuple(sorted(e)) for e in nx.bridges(g)}
-            if (u, v) in bridges:
-                continue
+            # (u, v) is a bridge iff removing it disconnects u from v; a bidirectional BFS
+            # is much cheaper than recomputing all bridges for every candidate.
             g.remove_edge(u, v)
+            if not nx.has_path(g, u, v):
+                g.add_edge(u, v)
+                continue
             up[k] = False
-            failed.append(index[(u, v)])
+            failed.append(k)
             times.append((t + rng.random()) * step_ms)
     out = np.empty(len(failed), dtype=FAILURE_DTYPE)
     out["time_ms"] = times

@@ -2,6 +2,7 @@
 """Property-based tests over random generation parameters (hypothesis)."""
 
 import networkx as nx
+import pytest
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,3 +55,16 @@ def test_determinism_and_roundtrip(tmp_path_factory, seed, preset):
     c = synnet.Scenario.load(path)
     assert c.demands.tobytes() == a.demands.tobytes() and c.failures.tobytes() == a.failures.tobytes()
     assert c.topology.delay_ms.tobytes() == a.topology.delay_ms.tobytes() and c.params == a.params
+
+
+@pytest.mark.slow
+def test_large_presets_generate_quickly_and_stay_valid():
+    import time
+
+    for preset in ("nx-XL", "nx-XXL"):
+        t0 = time.perf_counter()
+        sc = synnet.generate(preset, "tcp_very_high", "weibull", steps=100, seed=1)
+        elapsed = time.perf_counter() - t0
+        assert nx.is_connected(sc.topology.to_networkx())
+        if preset == "nx-XL":
+            assert elapsed < 2.0
