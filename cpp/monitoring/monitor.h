@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/**
+ * @file
+ * @brief Per-step monitoring: global, per directed edge and per node counters, traffic matrices.
+ *
+ * Everything is collected incrementally by trace sinks as packets move, so the cost of a step
+ * is proportional to the packets of that step plus one pass over the edges and the matrices
+ * when the step is written out. There is no per-flow table that is rescanned per step: packet
+ * delay travels in a packet tag from the source's IP layer to the destination's.
+ */
+#ifndef PACKERL_MONITOR_H
+#define PACKERL_MONITOR_H
+
+#include "../routing/odd-routing.h"
+
+#include "ns3/ipv4-l3-protocol.h"
+#include "ns3/nstime.h"
+#include "ns3/point-to-point-net-device.h"
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace ns3
+{
+namespace odd
+{
+
+/// Where a step's state is written (arrays laid out as in cpp/bridge/layout.h).
+struct OutputView
+{
+    double* global;     //!< [kNumGlobal]
+    double* edge;       //!< [2E][kNumEdge]
+    double* node;       //!< [N][kNumNode]
+    double* tmSent;     //!< [N][N]
+    double* tmReceived; //!< [N][N]
+};
+
+/// Collects the monitoring features of one simulation.
+class Monitor
+{
+  public:
+    Monitor(uint32_t numNodes, uint32_t numEdges, Ptr<OddRoutingTable> table);
+
+    /// Watch directed edge `edge`: `tx` sends on it, `rx` receives at its far end.
+    void AttachEdge(uint32_t edge, Ptr<PointToPointNetDevice> tx, Ptr<PointToPointNetDevice> rx,
+                    double datarateBps, double delayMs, uint32_t queueCapacity);
+    /// Watch the IP layer of node `node`.
+    void AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4);
+
+    void OnRoutingDrop(uint32_t node, uint32_t bytes, OddRoutingTable::DropReason reason);
+    void OnRetransmission(uint32_t node, uint32_t bytes);
+    void OnAppSent(uint64_t bytes);
+    void OnAppReceived(uint32_t node, uint32_t bytes);
+    void OnDemandStarted();
+    void OnDemandDone(bool completed);
+    void SetLinkDown(uint32_t undirectedEdge);
+
+    /// Start a step that ends at `end`.
+    void BeginStep(Time start, Time end);
+    /// Write the step's state to `out` (at the step's end) and reset the per-step counters.
+    void Write(const OutputView& out);
+
+  private:
+    struct EdgeState
+    {
+        Ptr<Queue<Packet>> queue;
+        double datarateBps = 0;
+        double delayMs = 0;
+        double capacity = 1;
+        bool up = true;
+        int64_t busyNs = 0;      //!< transmission time inside this step (plus carry)
+        int64_t busyUntilNs = 0; //!< end of the last transmission started
+        uint32_t maxPackets = 0;
+        uint64_t txBytes = 0, rxBytes = 0, dropBytes = 0;
+        uint64_t txPackets = 0, rxPackets = 0, dropPackets = 0;
+    };
+
+    void OnPhyTxBegin(uint32_t edge, Ptr<const Packet> p);
+    void OnPhyRxEnd(uint32_t edge, Ptr<const Packet> p);
+    void OnMacTxDrop(uint32_t edge, Ptr<const Packet> p);
+    void OnPhyRxDrop(uint32_t edge, Ptr<const Packet> p);
+    void OnQueueLength(uint32_t edge, uint32_t oldValue, uint32_t newValue);
+    void OnSendOutgoing(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p, uint32_t iface);
+    void OnLocalDeliver(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p, uint32_t iface);
+    void OnIpDrop(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p,
+                  Ipv4L3Protocol::DropReason reason, Ptr<Ipv4> ipv4, uint32_t iface);
+    void CountDrop(uint64_t bytes, double& reasonBytes);
+
+    uint32_t m_n;
+    Ptr<OddRoutingTable> m_table;
+    std::vector<EdgeState> m_edges;
+    Time m_stepStart;
+    Time m_stepEnd;
+
+    // per-step global counters
+    uint64_t m_sentBytes = 0, m_receivedBytes = 0, m_retxBytes = 0;
+    uint64_t m_sentPackets = 0, m_receivedPackets = 0, m_droppedPackets = 0, m_retxPackets = 0;
+    double m_droppedBytes = 0;
+    double m_dropQueue = 0, m_dropNoRoute = 0, m_dropTtl = 0, m_dropLinkDown = 0, m_dropOther = 0;
+    uint64_t m_appSent = 0, m_appReceived = 0;
+    uint64_t m_demandsStarted = 0, m_demandsCompleted = 0;
+    int64_t m_demandsActive = 0;
+    double m_delaySumNs = 0;
+    int64_t m_delayMaxNs = 0;
+    double m_jitterSumNs = 0;
+    uint64_t m_jitterSamples = 0;
+    uint64_t m_lastEventCount = 0;
+
+    std::vector<double> m_node;       //!< [N][kNumNode]
+    std::vector<double> m_tmSent;     //!< [N][N]
+    std::vector<double> m_tmReceived; //!< [N][N]
+
+    // flows, for jitter: (src node, dst node, src port, dst port) -> index
+    std::unordered_map<uint64_t, uint32_t> m_flowIndex;
+    std::vector<int64_t> m_lastDelayNs;
+};
+
+} // namespace odd
+} // namespace ns3
+
+#endif // PACKERL_MONITOR_H

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "network.h"
+
+#include "../routing/odd-routing-helper.h"
+
+#include "ns3/boolean.h"
+#include "ns3/config.h"
+#include "ns3/data-rate.h"
+#include "ns3/double.h"
+#include "ns3/error-model.h"
+#include "ns3/internet-stack-helper.h"
+#include "ns3/ipv4-address-helper.h"
+#include "ns3/ipv4-l3-protocol.h"
+#include "ns3/point-to-point-helper.h"
+#include "ns3/queue-size.h"
+#include "ns3/rng-seed-manager.h"
+#include "ns3/simulator.h"
+#include "ns3/tcp-cubic.h"
+#include "ns3/tcp-l4-protocol.h"
+#include "ns3/traffic-control-helper.h"
+#include "ns3/uinteger.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace ns3
+{
+namespace odd
+{
+
+namespace
+{
+
+constexpr double kMtuBits = 1500.0 * 8.0;
+/// Tolerance for event times that sit on a step boundary after float round trips.
+constexpr double kTimeSlackMs = 1e-6;
+
+Time
+MsToTime(double ms)
+{
+    return NanoSeconds(static_cast<int64_t>(std::llround(ms * 1e6)));
+}
+
+template <typename... Parts>
+[[noreturn]] void
+Invalid(Parts&&... parts)
+{
+    std::ostringstream os;
+    (os << ... << parts);
+    throw std::invalid_argument(os.str());
+}
+
+} // namespace
+
+void
+ConfigureDefaults(const SimParams& params)
+{
+    RngSeedManager::SetSeed(1);
+    RngSeedManager::SetRun(params.seed);
+    Config::SetDefault("ns3::TcpL4Protocol::SocketType", TypeIdValue(TcpCubic::GetTypeId()));
+    Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(params.tcpSegmentBytes));
+    // SACK is off as in the paper (it crashed ns-3 there).
+    Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(false));
+    // Closed connections leave TIME_WAIT quickly, so finished demands free their sockets.
+    Config::SetDefault("ns3::TcpSocketBase::MaxSegLifetime", DoubleValue(0.01));
+}
+
+Network::Network(const TopologySpec& topology, const SimParams& params)
+    : m_n(topology.numNodes),
+      m_e(static_cast<uint32_t>(topology.datarateBps.size())),
+      m_params(params)
+{
+    if (m_n < 2)
+    {
+        Invalid("topology needs at least 2 nodes, got ", m_n);
+    }
+    if (topology.edgeNodes.size() != 2 * static_cast<std::size_t>(m_e) ||
+        topology.delayMs.size() != m_e || m_e == 0)
+    {
+        Invalid("topology arrays disagree in length or are empty");
+    }
+    if (!(params.stepMs > 0))
+    {
+        Invalid("step_ms must be positive, got ", params.stepMs);
+    }
+    std::set<std::pair<int32_t, int32_t>> seen;
+    for (uint32_t i = 0; i < m_e; ++i)
+    {
+        int32_t u = topology.edgeNodes[2 * i];
+        int32_t v = topology.edgeNodes[2 * i + 1];
+        if (u < 0 || v < 0 || static_cast<uint32_t>(u) >= m_n || static_cast<uint32_t>(v) >= m_n ||
+            u == v)
+        {
+            Invalid("edge ", i, " = (", u, ", ", v, ") must join two different nodes in [0, ",
+                    m_n, ")");
+        }
+        if (!seen.insert({std::min(u, v), std::max(u, v)}).second)
+        {
+            Invalid("edge ", i, " = (", u, ", ", v, ") appears twice");
+        }
+        if (!(topology.datarateBps[i] >= 1.0) || !(topology.delayMs[i] >= 0.0) ||
+            !std::isfinite(topology.datarateBps[i]) || !std::isfinite(topology.delayMs[i]))
+        {
+            Invalid("edge ", i, " needs datarate >= 1 bps and delay >= 0 ms, got ",
+                    topology.datarateBps[i], " bps and ", topology.delayMs[i], " ms");
+        }
+    }
+
+    m_nodes.Create(m_n);
+    InternetStackHelper stack;
+    stack.SetIpv6StackInstall(false);
+    stack.SetRoutingHelper(OddRoutingHelper());
+    stack.Install(m_nodes);
+
+    m_table = Create<OddRoutingTable>(m_n);
+    m_monitor = std::make_unique<Monitor>(m_n, m_e, m_table);
+    m_table->SetDropCallback([monitor = m_monitor.get()](uint32_t node, uint32_t bytes,
+                                                         OddRoutingTable::DropReason reason) {
+        monitor->OnRoutingDrop(node, bytes, reason);
+    });
+    m_nodeAddress.resize(m_n);
+    m_devices.resize(2 * static_cast<std::size_t>(m_e));
+    m_failed.assign(m_e, 0);
+
+    Ipv4AddressHelper addresses;
+    addresses.SetBase("10.0.0.0", "255.255.255.252");
+    TrafficControlHelper tc;
+    std::vector<uint8_t> hasAddress(m_n, 0);
+    for (uint32_t i = 0; i < m_e; ++i)
+    {
+        uint32_t u = static_cast<uint32_t>(topology.edgeNodes[2 * i]);
+        uint32_t v = static_cast<uint32_t>(topology.edgeNodes[2 * i + 1]);
+        double rate = topology.datarateBps[i];
+        double delayMs = topology.delayMs[i];
+        // Device buffer = bandwidth x round-trip delay, in MTU-sized packets.
+        auto capacity = static_cast<uint32_t>(
+            std::max(1.0, std::ceil(rate * 2.0 * delayMs / 1e3 * params.queueScale / kMtuBits)));
+        PointToPointHelper p2p;
+        p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate(static_cast<uint64_t>(rate))));
+        p2p.SetChannelAttribute("Delay", TimeValue(MsToTime(delayMs)));
+        p2p.SetQueue("ns3::DropTailQueue<Packet>",
+                     "MaxSize",
+                     QueueSizeValue(QueueSize(QueueSizeUnit::PACKETS, capacity)));
+        NetDeviceContainer devices = p2p.Install(m_nodes.Get(u), m_nodes.Get(v));
+        Ipv4InterfaceContainer ifaces = addresses.Assign(devices);
+        addresses.NewNetwork();
+        // No queue discs: the device queue is the only buffer, so the queue that drops is the
+        // queue the observation reports.
+        tc.Uninstall(devices);
+
+        auto devU = DynamicCast<PointToPointNetDevice>(devices.Get(0));
+        auto devV = DynamicCast<PointToPointNetDevice>(devices.Get(1));
+        Ipv4Address addrU = ifaces.GetAddress(0);
+        Ipv4Address addrV = ifaces.GetAddress(1);
+        m_table->AddAddress(addrU, u);
+        m_table->AddAddress(addrV, v);
+        m_table->AddEdge(2 * i, u, v, ifaces.Get(0).second, addrU, addrV, devU);
+        m_table->AddEdge(2 * i + 1, v, u, ifaces.Get(1).second, addrV, addrU, devV);
+        m_devices[2 * i] = devU;
+        m_devices[2 * i + 1] = devV;
+        if (!hasAddress[u])
+        {
+            m_nodeAddress[u] = addrU;
+            hasAddress[u] = 1;
+        }
+        if (!hasAddress[v])
+        {
+            m_nodeAddress[v] = addrV;
+            hasAddress[v] = 1;
+        }
+        m_monitor->AttachEdge(2 * i, devU, devV, rate, delayMs, capacity);
+        m_monitor->AttachEdge(2 * i + 1, devV, devU, rate, delayMs, capacity);
+    }
+    for (uint32_t u = 0; u < m_n; ++u)
+    {
+        if (!hasAddress[u])
+        {
+            Invalid("node ", u, " has no link; every node needs at least one");
+        }
+        Ptr<Node> node = m_nodes.Get(u);
+        auto ipv4 = node->GetObject<Ipv4L3Protocol>();
+        DynamicCast<OddRouting>(ipv4->GetRoutingProtocol())->SetTable(m_table, u);
+        m_monitor->AttachNode(u, ipv4);
+        Ptr<Sinks> sinks = CreateObject<Sinks>(
+            node,
+            [monitor = m_monitor.get()](uint32_t at, uint32_t bytes) {
+                monitor->OnAppReceived(at, bytes);
+            });
+        sinks->Start();
+        m_sinks.push_back(sinks);
+    }
+
+    m_hooks.onAppSent = [monitor = m_monitor.get()](uint64_t bytes) { monitor->OnAppSent(bytes); };
+    m_hooks.onRetx = [monitor = m_monitor.get()](uint32_t node, uint32_t bytes) {
+        monitor->OnRetransmission(node, bytes);
+    };
+    m_hooks.onDone = [this](uint64_t id, bool completed) { OnSourceDone(id, completed); };
+}
+
+Network::~Network()
+{
+    for (auto& [id, source] : m_active)
+    {
+        source->Dispose();
+    }
+    m_active.clear();
+    Simulator::Destroy();
+}
+
+Time
+Network::StepStart(uint32_t step) const
+{
+    return MsToTime(m_params.stepMs * step);
+}
+
+void
+Network::InstallRouting(const int32_t* nextHop)
+{
+    if (m_table->Install(nextHop) == 0)
+    {
+        return;
+    }
+    for (uint32_t u = 0; u < m_n; ++u)
+    {
+        for (uint32_t z = 0; z < m_n; ++z)
+        {
+            int32_t v = nextHop[static_cast<std::size_t>(u) * m_n + z];
+            OddRoutingTable::DropReason reason;
+            if (v >= 0 && z != u && !m_table->Lookup(u, z, reason) &&
+                reason == OddRoutingTable::DropReason::kNoRoute)
+            {
+                Invalid("next_hop[", u, ", ", z, "] = ", v, " is not a neighbour of node ", u,
+                        "; use a neighbour or -1 for no route");
+            }
+        }
+    }
+}
+
+void
+Network::AddDemands(const DemandBatch& batch, uint32_t step)
+{
+    const double startMs = m_params.stepMs * step;
+    const double endMs = m_params.stepMs * (step + 1);
+    for (uint32_t i = 0; i < batch.count; ++i)
+    {
+        const int32_t src = batch.src[i];
+        const int32_t dst = batch.dst[i];
+        const double t = batch.timeMs[i];
+        if (src < 0 || dst < 0 || static_cast<uint32_t>(src) >= m_n ||
+            static_cast<uint32_t>(dst) >= m_n || src == dst)
+        {
+            Invalid("demand ", i, ": src ", src, " and dst ", dst,
+                    " must be different nodes in [0, ", m_n, ")");
+        }
+        if (batch.bytes[i] <= 0)
+        {
+            Invalid("demand ", i, ": bytes must be positive, got ", batch.bytes[i]);
+        }
+        if (!(t >= startMs - kTimeSlackMs && t < endMs + kTimeSlackMs))
+        {
+            Invalid("demand ", i, ": time ", t, " ms is outside step ", step, " [", startMs,
+                    ", ", endMs, ") ms");
+        }
+        if (!batch.isTcp[i] && !(batch.rateBps[i] > 0 && std::isfinite(batch.rateBps[i])))
+        {
+            Invalid("demand ", i, ": a UDP demand needs a positive rate, got ",
+                    batch.rateBps[i]);
+        }
+    }
+    const Time now = Simulator::Now();
+    for (uint32_t i = 0; i < batch.count; ++i)
+    {
+        Time at = MsToTime(batch.timeMs[i]);
+        Time delay = at > now ? at - now : Time(0);
+        Simulator::Schedule(delay,
+                            &Network::StartDemand,
+                            this,
+                            m_nextDemandId++,
+                            static_cast<uint32_t>(batch.src[i]),
+                            static_cast<uint32_t>(batch.dst[i]),
+                            static_cast<uint64_t>(batch.bytes[i]),
+                            batch.isTcp[i] != 0,
+                            batch.rateBps[i]);
+    }
+}
+
+void
+Network::AddFailures(const FailureBatch& batch, uint32_t step)
+{
+    const double startMs = m_params.stepMs * step;
+    const double endMs = m_params.stepMs * (step + 1);
+    for (uint32_t i = 0; i < batch.count; ++i)
+    {
+        const int32_t edge = batch.edge[i];
+        const double t = batch.timeMs[i];
+        if (edge < 0 || static_cast<uint32_t>(edge) >= m_e)
+        {
+            Invalid("failure ", i, ": edge ", edge, " is not in [0, ", m_e, ")");
+        }
+        if (m_failed[edge])
+        {
+            Invalid("failure ", i, ": edge ", edge, " has already failed");
+        }
+        if (!(t >= startMs - kTimeSlackMs && t < endMs + kTimeSlackMs))
+        {
+            Invalid("failure ", i, ": time ", t, " ms is outside step ", step, " [", startMs,
+                    ", ", endMs, ") ms");
+        }
+        m_failed[edge] = 1;
+    }
+    const Time now = Simulator::Now();
+    for (uint32_t i = 0; i < batch.count; ++i)
+    {
+        Time at = MsToTime(batch.timeMs[i]);
+        Simulator::Schedule(at > now ? at - now : Time(0),
+                            &Network::FailLink,
+                            this,
+                            static_cast<uint32_t>(batch.edge[i]));
+    }
+}
+
+void
+Network::RunStep(uint32_t step, const OutputView& out)
+{
+    if (step != m_nextStep)
+    {
+        Invalid("step ", step, " requested but step ", m_nextStep, " is next");
+    }
+    Time end = StepStart(step + 1);
+    m_monitor->BeginStep(StepStart(step), end);
+    Simulator::Stop(end - Simulator::Now());
+    Simulator::Run();
+    m_monitor->Write(out);
+    ++m_nextStep;
+}
+
+void
+Network::WriteInitial(const OutputView& out)
+{
+    m_monitor->BeginStep(Time(0), Time(0));
+    m_monitor->Write(out);
+}
+
+void
+Network::StartDemand(uint64_t id, uint32_t src, uint32_t dst, uint64_t bytes, bool tcp,
+                     double rateBps)
+{
+    Ptr<DemandSource> source;
+    if (tcp)
+    {
+        source = CreateObject<TcpDemandSource>(id, m_nodes.Get(src), m_nodeAddress[dst], bytes,
+                                               &m_hooks);
+    }
+    else
+    {
+        source = CreateObject<UdpDemandSource>(id, m_nodes.Get(src), m_nodeAddress[dst], bytes,
+                                               rateBps, &m_hooks);
+    }
+    m_active.emplace(id, source);
+    m_monitor->OnDemandStarted();
+    source->Start();
+}
+
+void
+Network::OnSourceDone(uint64_t id, bool completed)
+{
+    auto it = m_active.find(id);
+    if (it == m_active.end())
+    {
+        return;
+    }
+    it->second->Dispose();
+    m_active.erase(it);
+    m_monitor->OnDemandDone(completed);
+}
+
+void
+Network::FailLink(uint32_t edge)
+{
+    m_table->SetLinkDown(edge);
+    m_monitor->SetLinkDown(edge);
+    for (uint32_t d : {2 * edge, 2 * edge + 1})
+    {
+        // The far end loses every frame from now on, including those already queued.
+        Ptr<RateErrorModel> loss = CreateObject<RateErrorModel>();
+        loss->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
+        loss->SetRate(1.0);
+        Ptr<NetDevice> receiver = m_devices[d ^ 1U];
+        DynamicCast<PointToPointNetDevice>(receiver)->SetReceiveErrorModel(loss);
+    }
+}
+
+} // namespace odd
+} // namespace ns3

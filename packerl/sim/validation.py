@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Input validation for the simulator client.
+
+Everything is checked in Python, vectorised, before it reaches the simulator, and every error
+names the offending entry and says what is accepted. The simulator checks again, but its
+messages are a second line of defence, not the user interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+DEMAND_FIELDS = ("time_ms", "src", "dst", "bytes", "is_tcp", "rate_bps")
+FAILURE_FIELDS = ("time_ms", "edge")
+
+
+@dataclass(frozen=True)
+class TopologyArrays:
+    """A validated topology: ``edges`` (E, 2) int32 with u < v, per-edge datarate and delay."""
+
+    num_nodes: int
+    edges: np.ndarray
+    datarate_bps: np.ndarray
+    delay_ms: np.ndarray
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.edges.shape[0])
+
+
+def _field(obj: Any, name: str, what: str) -> np.ndarray:
+    if isinstance(obj, Mapping):
+        if name not in obj:
+            raise ValueError(f"{what} lacks `{name}`; give a mapping or object with it")
+        return np.asarray(obj[name])
+    if isinstance(obj, np.ndarray) and obj.dtype.names is not None:
+        if name not in obj.dtype.names:
+            raise ValueError(
+                f"{what} lacks field `{name}`; its fields are {obj.dtype.names}"
+            )
+        return obj[name]
+    if hasattr(obj, name):
+        return np.asarray(getattr(obj, name))
+    raise ValueError(f"{what} lacks `{name}`; give a mapping, structured array or object with it")
+
+
+def _require_int(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"`{name}` must hold integers, got dtype {arr.dtype}")
+
+
+def _require_finite(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"`{name}` must be numeric, got dtype {arr.dtype}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"`{name}`[{i}] is {arr[i]}; it must be a finite number")
+
+
+def validate_topology(topology: Any) -> TopologyArrays:
+    """Check a topology (synnet ``Topology``, mapping or object with ``num_nodes``, ``edges``,
+    ``datarate_bps``, ``delay_ms``) and return it as contiguous arrays.
+
+    Raises:
+        ValueError: on a wrong shape or dtype, an unknown node id, a self-loop or duplicate
+            edge, a non-positive datarate, a negative or NaN delay, or a disconnected graph.
+    """
+    num_nodes = int(np.asarray(_field(topology, "num_nodes", "topology")))
+    if num_nodes < 2:
+        raise ValueError(f"`num_nodes` must be at least 2, got {num_nodes}")
+    edges = np.asarray(_field(topology, "edges", "topology"))
+    if edges.ndim != 2 or edges.shape[1] != 2 or edges.shape[0] == 0:
+        raise ValueError(f"`edges` must have shape (E, 2) with E >= 1, got {edges.shape}")
+    _require_int(edges, "edges")
+    rate = np.asarray(_field(topology, "datarate_bps", "topology"), dtype=np.float64)
+    delay = np.asarray(_field(topology, "delay_ms", "topology"), dtype=np.float64)
+    e = edges.shape[0]
+    for name, arr in (("datarate_bps", rate), ("delay_ms", delay)):
+        if arr.shape != (e,):
+            raise ValueError(f"`{name}` must have shape ({e},) like `edges`, got {arr.shape}")
+        _require_finite(arr, name)
+    bad = (edges < 0) | (edges >= num_nodes)
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise ValueError(
+            f"edge {i} = {tuple(edges[i].tolist())} names an unknown node; "
+            f"node ids are 0..{num_nodes - 1}"
+        )
+    loops = edges[:, 0] == edges[:, 1]
+    if loops.any():
+        i = int(np.flatnonzero(loops)[0])
+        raise ValueError(f"edge {i} = {tuple(edges[i].tolist())} is a self-loop; drop it")
+    canon = np.sort(edges, axis=1)
+    _, first, counts = np.unique(canon, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = canon[first[np.flatnonzero(counts > 1)[0]]]
+        raise ValueError(f"edge {tuple(dup.tolist())} appears more than once; merge duplicates")
+    if (rate < 1.0).any():
+        i = int(np.flatnonzero(rate < 1.0)[0])
+        raise ValueError(f"`datarate_bps`[{i}] is {rate[i]}; datarates must be >= 1 bps")
+    if (delay < 0).any():
+        i = int(np.flatnonzero(delay < 0)[0])
+        raise ValueError(f"`delay_ms`[{i}] is {delay[i]}; delays must be >= 0 ms")
+    adj = csr_matrix((np.ones(e), (canon[:, 0], canon[:, 1])), shape=(num_nodes, num_nodes))
+    ncomp, labels = connected_components(adj, directed=False)
+    if ncomp > 1:
+        lonely = np.flatnonzero(labels != labels[0])[:5].tolist()
+        raise ValueError(
+            f"the topology is disconnected ({ncomp} components; e.g. nodes {lonely} cannot "
+            "reach node 0); only connected topologies are accepted"
+        )
+    return TopologyArrays(
+        num_nodes=num_nodes,
+        edges=np.ascontiguousarray(canon, dtype=np.int32),
+        datarate_bps=np.ascontiguousarray(rate),
+        delay_ms=np.ascontiguousarray(delay),
+    )
+
+
+def validate_next_hops(next_hops: Any, adjacency: np.ndarray) -> np.ndarray:
+    """Check an (N, N) next-hop table against the current adjacency (failed links removed).
+
+    Entry ``[u, z]`` is the neighbour of ``u`` that packets for ``z`` go to, or -1 for "no
+    route" (they are dropped and counted). The diagonal is ignored.
+
+    Returns:
+        The table as a C-contiguous int32 array.
+    """
+    n = adjacency.shape[0]
+    arr = np.asarray(next_hops)
+    if arr.shape != (n, n):
+        raise ValueError(f"`next_hops` must have shape ({n}, {n}), got {arr.shape}")
+    _require_int(arr, "next_hops")
+    unknown = (arr < -1) | (arr >= n)
+    if unknown.any():
+        u, z = (int(x) for x in np.argwhere(unknown)[0])
+        raise ValueError(
+            f"next_hops[{u}, {z}] = {arr[u, z]} is not a node id; use 0..{n - 1} or -1 (no route)"
+        )
+    want = arr >= 0
+    np.fill_diagonal(want, False)
+    ok = np.take_along_axis(adjacency, np.clip(arr, 0, n - 1), axis=1)
+    bad = want & ~ok
+    if bad.any():
+        u, z = (int(x) for x in np.argwhere(bad)[0])
+        neigh = np.flatnonzero(adjacency[u]).tolist()
+        raise ValueError(
+            f"next_hops[{u}, {z}] = {arr[u, z]} is not a neighbour of node {u} over a working "
+            f"link; node {u}'s neighbours are {neigh} (or use -1 for no route)"
+        )
+    return np.ascontiguousarray(arr, dtype=np.int32)
+
+
+def _in_step(times: np.ndarray, start: float, end: float, what: str) -> None:
+    bad = (times < start) | (times >= end)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{what}[{i}] arrives at {times[i]} ms, outside this step's window "
+            f"[{start}, {end}) ms"
+        )
+
+
+def validate_demands(demands: Any, num_nodes: int, start_ms: float, end_ms: float) -> dict:
+    """Check one step's demands; return contiguous columns (see ``DEMAND_FIELDS``).
+
+    Accepts a structured array (e.g. ``synnet.DEMAND_DTYPE``), a mapping of columns, or None.
+    """
+    if demands is None:
+        demands = {f: np.empty(0) for f in DEMAND_FIELDS}
+    cols = {f: np.asarray(_field(demands, f, "demands")).reshape(-1) for f in DEMAND_FIELDS}
+    count = cols["time_ms"].shape[0]
+    for f, c in cols.items():
+        if c.shape[0] != count:
+            raise ValueError(f"demand column `{f}` has {c.shape[0]} entries, `time_ms` {count}")
+    if count == 0:
+        return {
+            "time_ms": np.empty(0, np.float64), "src": np.empty(0, np.int32),
+            "dst": np.empty(0, np.int32), "bytes": np.empty(0, np.int64),
+            "is_tcp": np.empty(0, np.uint8), "rate_bps": np.empty(0, np.float64),
+        }
+    for f in ("src", "dst", "bytes"):
+        _require_int(cols[f], f"demands.{f}")
+    if cols["is_tcp"].dtype.kind not in "biu":
+        raise ValueError(f"`demands.is_tcp` must be boolean, got dtype {cols['is_tcp'].dtype}")
+    for f in ("time_ms", "rate_bps"):
+        _require_finite(cols[f], f"demands.{f}")
+    for f in ("src", "dst"):
+        bad = (cols[f] < 0) | (cols[f] >= num_nodes)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"demands.{f}[{i}] = {cols[f][i]} is not a node id; use 0..{num_nodes - 1}"
+            )
+    same = cols["src"] == cols["dst"]
+    if same.any():
+        i = int(np.flatnonzero(same)[0])
+        raise ValueError(f"demand {i} has src == dst == {cols['src'][i]}; they must differ")
+    if (cols["bytes"] <= 0).any():
+        i = int(np.flatnonzero(cols["bytes"] <= 0)[0])
+        raise ValueError(f"demands.bytes[{i}] = {cols['bytes'][i]}; sizes must be positive")
+    is_tcp = cols["is_tcp"].astype(bool)
+    bad_rate = ~is_tcp & (cols["rate_bps"] <= 0)
+    if bad_rate.any():
+        i = int(np.flatnonzero(bad_rate)[0])
+        raise ValueError(
+            f"demands.rate_bps[{i}] = {cols['rate_bps'][i]}; UDP demands need a positive rate"
+        )
+    _in_step(cols["time_ms"].astype(np.float64), start_ms, end_ms, "demands.time_ms")
+    return {
+        "time_ms": np.ascontiguousarray(cols["time_ms"], np.float64),
+        "src": np.ascontiguousarray(cols["src"], np.int32),
+        "dst": np.ascontiguousarray(cols["dst"], np.int32),
+        "bytes": np.ascontiguousarray(cols["bytes"], np.int64),
+        "is_tcp": np.ascontiguousarray(is_tcp, np.uint8),
+        "rate_bps": np.ascontiguousarray(cols["rate_bps"], np.float64),
+    }
+
+
+def validate_failures(
+    failures: Any, up: np.ndarray, start_ms: float, end_ms: float
+) -> dict:
+    """Check one step's link failures against the links still up; return contiguous columns."""
+    if failures is None:
+        return {"time_ms": np.empty(0, np.float64), "edge": np.empty(0, np.int32)}
+    cols = {f: np.asarray(_field(failures, f, "failures")).reshape(-1) for f in FAILURE_FIELDS}
+    if cols["time_ms"].shape != cols["edge"].shape:
+        raise ValueError("failure columns `time_ms` and `edge` differ in length")
+    if cols["edge"].size == 0:
+        return {"time_ms": np.empty(0, np.float64), "edge": np.empty(0, np.int32)}
+    _require_int(cols["edge"], "failures.edge")
+    _require_finite(cols["time_ms"], "failures.time_ms")
+    e = up.shape[0]
+    edge = cols["edge"]
+    bad = (edge < 0) | (edge >= e)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"failures.edge[{i}] = {edge[i]} is not an edge index; use 0..{e - 1}")
+    down = ~up[edge]
+    if down.any():
+        i = int(np.flatnonzero(down)[0])
+        raise ValueError(f"failures.edge[{i}] = {edge[i]} has already failed")
+    uniq, counts = np.unique(edge, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"edge {uniq[counts > 1][0]} fails more than once in this step")
+    _in_step(cols["time_ms"].astype(np.float64), start_ms, end_ms, "failures.time_ms")
+    return {
+        "time_ms": np.ascontiguousarray(cols["time_ms"], np.float64),
+        "edge": np.ascontiguousarray(edge, np.int32),
+    }
