@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Shared helpers for the simulator benchmarks (routing, machine info, result files).
+
+``eigrp_next_hops`` is a stand-in until the packerl routing module exists.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def eigrp_weights(datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
+    """Per-link EIGRP-style weight (default K values: K1 = K3 = 1, others 0).
+
+    ``256 * (1e7 / datarate_bps + delay_us / 10)`` with ``delay_us = delay_ms * 1000``:
+    EIGRP's delay term counts tens of microseconds. Summing per-link weights along a path
+    (instead of EIGRP's min-bandwidth composite) is what the benchmarks use to rank paths.
+    """
+    datarate = np.asarray(datarate_bps, dtype=np.float64)
+    delay_us = np.asarray(delay_ms, dtype=np.float64) * 1000.0
+    return 256.0 * (1e7 / datarate + delay_us / 10.0)
+
+
+def eigrp_next_hops(topology: Any) -> np.ndarray:
+    """(N, N) int32 next-hop table of EIGRP shortest paths; ``[u, z]`` = u's neighbour toward z.
+
+    Dijkstra from every destination z on the symmetric weighted graph: the predecessor of u
+    on the tree rooted at z is u's next hop toward z. Diagonal and unreachable pairs = -1.
+    """
+    n = int(topology.num_nodes)
+    edges = np.asarray(topology.edges).reshape(-1, 2)
+    w = eigrp_weights(topology.datarate_bps, topology.delay_ms)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    graph = csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+    _, pred = dijkstra(graph, directed=True, return_predecessors=True)
+    # pred[z, u]: predecessor of u on the shortest path z -> u, i.e. u's next hop toward z
+    # (the graph is symmetric). scipy marks "none" with -9999.
+    table = pred.T.astype(np.int32)
+    table[table < 0] = -1
+    np.fill_diagonal(table, -1)
+    return table
+
+
+def machine_info() -> dict[str, Any]:
+    """Machine description for result files."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def command_line() -> str:
+    """The exact command that ran this script (relative to the repository root if possible)."""
+    return " ".join(shlex.quote(a) for a in [os.path.basename(sys.executable)] + sys.argv)
+
+
+def now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def percentile(values: Any, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_results(name: str, title: str, body: str, data: dict[str, Any],
+                  out_dir: Path | None = None) -> tuple[Path, Path]:
+    """Write ``<name>.md`` (title, command, date, machine, body) and ``<name>.json``."""
+    out = Path(out_dir) if out_dir is not None else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    info = machine_info()
+    cmd = command_line()
+    date = now()
+    md = (
+        f"# {title}\n\n"
+        f"- command: `{cmd}`\n"
+        f"- date: {date}\n"
+        f"- machine: {info['cpu_count']} CPUs (os.cpu_count()), Python {info['python']}, "
+        f"{info['platform']}\n\n"
+        f"{body.rstrip()}\n"
+    )
+    md_path = out / f"{name}.md"
+    json_path = out / f"{name}.json"
+    md_path.write_text(md)
+    payload = {"command": cmd, "date": date, "machine": info, **data}
+    json_path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    return md_path, json_path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
