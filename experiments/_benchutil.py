@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,22 @@ def machine_info() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "source": source_state(),
     }
+
+
+def source_state() -> str:
+    """HEAD commit and whether the simulator sources (cpp/, packerl/) had uncommitted edits."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cpp", "packerl"],
+                               cwd=root, text=True, capture_output=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes in cpp/ or packerl/" if dirty else "")
 
 
 def command_line() -> str:
@@ -97,7 +113,8 @@ def write_results(name: str, title: str, body: str, data: dict[str, Any],
         f"- command: `{cmd}`\n"
         f"- date: {date}\n"
         f"- machine: {info['cpu_count']} CPUs (os.cpu_count()), Python {info['python']}, "
-        f"{info['platform']}\n\n"
+        f"{info['platform']}\n"
+        f"- source: {info['source']}\n\n"
         f"{body.rstrip()}\n"
     )
     md_path = out / f"{name}.md"
