@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace ns3
 {
@@ -63,6 +65,18 @@ class DelayTag : public Tag
 };
 
 constexpr uint32_t kPppHeaderBytes = 2;
+
+/// Connect a trace sink, failing loudly if the trace source does not exist.
+template <typename T, typename Cb>
+void
+Connect(const Ptr<T>& object, const std::string& name, const Cb& callback)
+{
+    if (!object->TraceConnectWithoutContext(name, callback))
+    {
+        throw std::logic_error("no trace source '" + name + "' on " +
+                               object->GetInstanceTypeId().GetName());
+    }
+}
 
 uint32_t
 IpBytes(Ptr<const Packet> framed)
@@ -155,22 +169,25 @@ Monitor::AttachEdge(uint32_t edge,
     s.datarateBps = datarateBps;
     s.delayMs = delayMs;
     s.capacity = std::max<uint32_t>(queueCapacity, 1);
-    tx->TraceConnectWithoutContext("PhyTxBegin", MakeCallback(&Monitor::OnPhyTxBegin, this, edge));
-    tx->TraceConnectWithoutContext("MacTxDrop", MakeCallback(&Monitor::OnMacTxDrop, this, edge));
-    rx->TraceConnectWithoutContext("PhyRxEnd", MakeCallback(&Monitor::OnPhyRxEnd, this, edge));
-    rx->TraceConnectWithoutContext("PhyRxDrop", MakeCallback(&Monitor::OnPhyRxDrop, this, edge));
-    s.queue->TraceConnectWithoutContext("PacketsInQueue",
+    Connect(tx, "PhyTxBegin", MakeCallback(&Monitor::OnPhyTxBegin, this, edge));
+    Connect(tx, "MacTxDrop", MakeCallback(&Monitor::OnMacTxDrop, this, edge));
+    Connect(rx, "PhyRxEnd", MakeCallback(&Monitor::OnPhyRxEnd, this, edge));
+    Connect(rx, "PhyRxDrop", MakeCallback(&Monitor::OnPhyRxDrop, this, edge));
+    Connect(s.queue, "PacketsInQueue",
                                         MakeCallback(&Monitor::OnQueueLength, this, edge));
 }
 
 void
-Monitor::AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4)
+Monitor::AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4, Ptr<TrafficControlLayer> tc)
 {
-    ipv4->TraceConnectWithoutContext("SendOutgoing",
+    // With no queue disc, a full device queue stops the device's transmit queue and the
+    // traffic-control layer drops what arrives next: that is where overflow drops happen.
+    Connect(tc, "TcDrop", MakeCallback(&Monitor::OnTcDrop, this, node));
+    Connect(ipv4, "SendOutgoing",
                                      MakeCallback(&Monitor::OnSendOutgoing, this, node));
-    ipv4->TraceConnectWithoutContext("LocalDeliver",
+    Connect(ipv4, "LocalDeliver",
                                      MakeCallback(&Monitor::OnLocalDeliver, this, node));
-    ipv4->TraceConnectWithoutContext("Drop", MakeCallback(&Monitor::OnIpDrop, this, node));
+    Connect(ipv4, "Drop", MakeCallback(&Monitor::OnIpDrop, this, node));
 }
 
 void
@@ -256,6 +273,22 @@ Monitor::OnMacTxDrop(uint32_t edge, Ptr<const Packet> p)
     s.dropBytes += p->GetSize();
     ++s.dropPackets;
     CountDrop(IpBytes(p), m_dropQueue);
+}
+
+void
+Monitor::OnTcDrop(uint32_t node, Ptr<const Packet> p)
+{
+    Ipv4Header ip;
+    p->PeekHeader(ip);
+    int32_t dst = m_table->NodeOf(ip.GetDestination());
+    int32_t edge = dst >= 0 ? m_table->EdgeTowards(node, static_cast<uint32_t>(dst)) : -1;
+    if (edge >= 0)
+    {
+        EdgeState& s = m_edges[edge];
+        s.dropBytes += p->GetSize() + kPppHeaderBytes;
+        ++s.dropPackets;
+    }
+    CountDrop(p->GetSize(), m_dropQueue);
 }
 
 void

@@ -16,6 +16,7 @@
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/nstime.h"
 #include "ns3/point-to-point-net-device.h"
+#include "ns3/traffic-control-layer.h"
 
 #include <cstdint>
 #include <unordered_map>
@@ -45,8 +46,8 @@ class Monitor
     /// Watch directed edge `edge`: `tx` sends on it, `rx` receives at its far end.
     void AttachEdge(uint32_t edge, Ptr<PointToPointNetDevice> tx, Ptr<PointToPointNetDevice> rx,
                     double datarateBps, double delayMs, uint32_t queueCapacity);
-    /// Watch the IP layer of node `node`.
-    void AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4);
+    /// Watch the IP and traffic-control layers of node `node`.
+    void AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4, Ptr<TrafficControlLayer> tc);
 
     void OnRoutingDrop(uint32_t node, uint32_t bytes, OddRoutingTable::DropReason reason);
     void OnRetransmission(uint32_t node, uint32_t bytes);
@@ -79,6 +80,7 @@ class Monitor
     void OnPhyTxBegin(uint32_t edge, Ptr<const Packet> p);
     void OnPhyRxEnd(uint32_t edge, Ptr<const Packet> p);
     void OnMacTxDrop(uint32_t edge, Ptr<const Packet> p);
+    void OnTcDrop(uint32_t node, Ptr<const Packet> p);
     void OnPhyRxDrop(uint32_t edge, Ptr<const Packet> p);
     void OnQueueLength(uint32_t edge, uint32_t oldValue, uint32_t newValue);
     void OnSendOutgoing(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p, uint32_t iface);

@@ -150,7 +150,21 @@ OddRouting::RouteOutput(Ptr<Packet> p,
     int32_t dst = m_table->NodeOf(header.GetDestination());
     OddRoutingTable::DropReason reason = OddRoutingTable::DropReason::kNoRoute;
     Ptr<Ipv4Route> route;
-    if (dst >= 0 && static_cast<uint32_t>(dst) != m_node)
+    if (dst >= 0 && static_cast<uint32_t>(dst) == m_node)
+    {
+        // To ourselves (e.g. an ICMP error about our own packet): over the loopback device.
+        if (!m_loopback)
+        {
+            m_loopback = Create<Ipv4Route>();
+            m_loopback->SetOutputDevice(m_ipv4->GetNetDevice(0));
+            m_loopback->SetGateway(Ipv4Address::GetLoopback());
+            Ptr<Ipv4Route> any = m_table->AnyRoute(m_node);
+            m_loopback->SetSource(any ? any->GetSource() : Ipv4Address::GetLoopback());
+        }
+        sockerr = Socket::ERROR_NOTERROR;
+        return m_loopback;
+    }
+    if (dst >= 0)
     {
         route = m_table->Lookup(m_node, static_cast<uint32_t>(dst), reason);
     }
@@ -167,7 +181,9 @@ OddRouting::RouteOutput(Ptr<Packet> p,
         sockerr = Socket::ERROR_NOTERROR;
         return m_table->AnyRoute(m_node);
     }
-    m_table->NotifyDrop(m_node, p->GetSize() + header.GetSerializedSize(), reason);
+    // UDP asks for a route before adding its 8-byte header (TCP after): count IP bytes.
+    const uint32_t l4 = header.GetProtocol() == 17 ? 8 : 0;
+    m_table->NotifyDrop(m_node, p->GetSize() + l4 + header.GetSerializedSize(), reason);
     sockerr = Socket::ERROR_NOROUTETOHOST;
     return nullptr;
 }
@@ -255,6 +271,7 @@ OddRouting::DoDispose()
 {
     m_ipv4 = nullptr;
     m_table = nullptr;
+    m_loopback = nullptr;
     Ipv4RoutingProtocol::DoDispose();
 }
 

@@ -76,6 +76,12 @@ class OddRoutingTable : public SimpleRefCount<OddRoutingTable>
     /// Route for packets at `u` destined to node `z`, or nullptr (reason in `reason`).
     Ptr<Ipv4Route> Lookup(uint32_t u, uint32_t z, DropReason& reason) const;
 
+    /// The directed edge packets at `u` for node `z` leave on, or -1.
+    int32_t EdgeTowards(uint32_t u, uint32_t z) const
+    {
+        return m_edgeOf[static_cast<std::size_t>(u) * m_n + z];
+    }
+
     /// Any route out of `u` (used to pick a source address for sockets that connect).
     Ptr<Ipv4Route> AnyRoute(uint32_t u) const;
 
@@ -153,6 +159,7 @@ class OddRouting : public Ipv4RoutingProtocol
   private:
     Ptr<Ipv4> m_ipv4;
     Ptr<OddRoutingTable> m_table;
+    Ptr<Ipv4Route> m_loopback; //!< route to this node itself, made on first use
     uint32_t m_node = 0;
 };
 

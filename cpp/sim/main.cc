@@ -108,9 +108,69 @@ ResetFromSegment(const Segment& seg)
     return std::make_unique<Network>(topo, params);
 }
 
+/**
+ * Fault injection for the client's tests: PACKERL_SIM_FAULT=KIND@STEP makes the simulator
+ * misbehave when asked to run step STEP. KIND is exit (exit 7 without answering), abort
+ * (SIGABRT), hang (never answer) or garbage (answer with a corrupted header).
+ */
+struct Fault
+{
+    std::string kind;
+    long step = -1;
+};
+
+Fault
+ReadFault()
+{
+    Fault f;
+    const char* spec = std::getenv("PACKERL_SIM_FAULT");
+    if (spec == nullptr)
+    {
+        return f;
+    }
+    std::string s(spec);
+    auto at = s.find('@');
+    if (at == std::string::npos)
+    {
+        return f;
+    }
+    f.kind = s.substr(0, at);
+    f.step = std::stol(s.substr(at + 1));
+    return f;
+}
+
+/// Misbehave as asked; returns true if the answer must be garbage.
+bool
+InjectFault(const Fault& fault, const Header* h)
+{
+    if (fault.step < 0 || h->command != kCmdStep || static_cast<long>(h->stepIndex) != fault.step)
+    {
+        return false;
+    }
+    std::cerr << "packerl-sim: injected fault '" << fault.kind << "' at step " << fault.step
+              << std::endl;
+    if (fault.kind == "exit")
+    {
+        std::_Exit(7);
+    }
+    if (fault.kind == "abort")
+    {
+        std::abort();
+    }
+    if (fault.kind == "hang")
+    {
+        while (true)
+        {
+            pause();
+        }
+    }
+    return fault.kind == "garbage";
+}
+
 int
 RunBridge(int fd, pid_t parent)
 {
+    const Fault fault = ReadFault();
     Segment seg = Segment::Attach(fd);
     Header* h = seg.header();
     h->simPid = getpid();
@@ -124,6 +184,13 @@ RunBridge(int fd, pid_t parent)
             {
                 return 3; // the client is gone: nobody will ever ask again
             }
+            continue;
+        }
+        if (InjectFault(fault, h))
+        {
+            h->magic[0] = 'X';
+            h->echoed = h->sequence;
+            Post(&h->response);
             continue;
         }
         try

@@ -18,6 +18,7 @@
 #include "ns3/tcp-cubic.h"
 #include "ns3/tcp-l4-protocol.h"
 #include "ns3/traffic-control-helper.h"
+#include "ns3/traffic-control-layer.h"
 #include "ns3/uinteger.h"
 
 #include <cmath>
@@ -183,7 +184,7 @@ Network::Network(const TopologySpec& topology, const SimParams& params)
         Ptr<Node> node = m_nodes.Get(u);
         auto ipv4 = node->GetObject<Ipv4L3Protocol>();
         DynamicCast<OddRouting>(ipv4->GetRoutingProtocol())->SetTable(m_table, u);
-        m_monitor->AttachNode(u, ipv4);
+        m_monitor->AttachNode(u, ipv4, node->GetObject<TrafficControlLayer>());
         Ptr<Sinks> sinks = CreateObject<Sinks>(
             node,
             [monitor = m_monitor.get()](uint32_t at, uint32_t bytes) {
