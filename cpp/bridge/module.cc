@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <memory>
+#include <system_error>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,22 @@ Names(const auto& list)
 PYBIND11_MODULE(_bridge, m)
 {
     m.doc() = "Shared-memory bridge between packerl and its ns-3 simulator process.";
+    // OS failures become OSError with errno, so Python picks the subclass (FileExistsError...).
+    py::register_exception_translator([](std::exception_ptr p) {
+        try
+        {
+            if (p)
+            {
+                std::rethrow_exception(p);
+            }
+        }
+        catch (const std::system_error& e)
+        {
+            py::object err = py::reinterpret_steal<py::object>(
+                PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), e.what()));
+            PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+        }
+    });
     m.attr("LAYOUT_VERSION") = kLayoutVersion;
     m.attr("GLOBAL_FEATURES") = py::tuple(py::cast(Names(kGlobalFeatures)));
     m.attr("EDGE_FEATURES") = py::tuple(py::cast(Names(kEdgeFeatures)));

@@ -199,8 +199,28 @@ Monitor::CountDrop(uint64_t bytes, double& reasonBytes)
 }
 
 void
-Monitor::OnRoutingDrop(uint32_t /* node */, uint32_t bytes, OddRoutingTable::DropReason reason)
+Monitor::CountSent(uint32_t node, int32_t dst, uint32_t bytes)
 {
+    m_sentBytes += bytes;
+    ++m_sentPackets;
+    m_node[static_cast<std::size_t>(node) * N_COUNT + N_SENT] += bytes;
+    if (dst >= 0)
+    {
+        m_tmSent[static_cast<std::size_t>(node) * m_n + dst] += bytes;
+    }
+}
+
+void
+Monitor::OnRoutingDrop(uint32_t node,
+                       int32_t dst,
+                       uint32_t bytes,
+                       OddRoutingTable::DropReason reason,
+                       bool originated)
+{
+    if (originated)
+    {
+        CountSent(node, dst, bytes); // offered by the source, refused by its router
+    }
     CountDrop(bytes,
               reason == OddRoutingTable::DropReason::kLinkDown ? m_dropLinkDown : m_dropNoRoute);
 }
@@ -313,15 +333,8 @@ Monitor::OnSendOutgoing(uint32_t node,
                         Ptr<const Packet> p,
                         uint32_t /* iface */)
 {
-    uint32_t bytes = p->GetSize() + h.GetSerializedSize();
-    m_sentBytes += bytes;
-    ++m_sentPackets;
     int32_t dst = m_table->NodeOf(h.GetDestination());
-    m_node[static_cast<std::size_t>(node) * N_COUNT + N_SENT] += bytes;
-    if (dst >= 0)
-    {
-        m_tmSent[static_cast<std::size_t>(node) * m_n + dst] += bytes;
-    }
+    CountSent(node, dst, p->GetSize() + h.GetSerializedSize());
     // Both TCP and UDP start with source and destination port: that and the node pair is the
     // flow for jitter. Other protocols (ICMP) share one flow per node pair.
     uint64_t key = (static_cast<uint64_t>(node) << 48) |

@@ -49,7 +49,9 @@ class Monitor
     /// Watch the IP and traffic-control layers of node `node`.
     void AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4, Ptr<TrafficControlLayer> tc);
 
-    void OnRoutingDrop(uint32_t node, uint32_t bytes, OddRoutingTable::DropReason reason);
+    /// A packet the routing layer refused; one refused at its source also counts as sent.
+    void OnRoutingDrop(uint32_t node, int32_t dst, uint32_t bytes,
+                       OddRoutingTable::DropReason reason, bool originated);
     void OnRetransmission(uint32_t node, uint32_t bytes);
     void OnAppSent(uint64_t bytes);
     void OnAppReceived(uint32_t node, uint32_t bytes);
@@ -88,6 +90,7 @@ class Monitor
     void OnIpDrop(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p,
                   Ipv4L3Protocol::DropReason reason, Ptr<Ipv4> ipv4, uint32_t iface);
     void CountDrop(uint64_t bytes, double& reasonBytes);
+    void CountSent(uint32_t node, int32_t dst, uint32_t bytes);
 
     uint32_t m_n;
     Ptr<OddRoutingTable> m_table;

@@ -183,7 +183,8 @@ OddRouting::RouteOutput(Ptr<Packet> p,
     }
     // UDP asks for a route before adding its 8-byte header (TCP after): count IP bytes.
     const uint32_t l4 = header.GetProtocol() == 17 ? 8 : 0;
-    m_table->NotifyDrop(m_node, p->GetSize() + l4 + header.GetSerializedSize(), reason);
+    m_table->NotifyDrop(m_node, dst, p->GetSize() + l4 + header.GetSerializedSize(), reason,
+                        true);
     sockerr = Socket::ERROR_NOROUTETOHOST;
     return nullptr;
 }
@@ -211,7 +212,8 @@ OddRouting::RouteInput(Ptr<const Packet> p,
     Ptr<Ipv4Route> route = m_table->Lookup(m_node, static_cast<uint32_t>(dst), reason);
     if (!route)
     {
-        m_table->NotifyDrop(m_node, p->GetSize() + header.GetSerializedSize(), reason);
+        m_table->NotifyDrop(m_node, dst, p->GetSize() + header.GetSerializedSize(), reason,
+                            false);
         // Returning true tells Ipv4L3Protocol that we took care of the packet, so its own
         // DROP_NO_ROUTE trace does not count it a second time.
         return true;

@@ -41,8 +41,11 @@ class OddRoutingTable : public SimpleRefCount<OddRoutingTable>
         kLinkDown, //!< the entry points over a failed link
     };
 
-    /// Called for every packet the routing layer refuses (node, IP bytes, reason).
-    using DropCallback = std::function<void(uint32_t, uint32_t, DropReason)>;
+    /**
+     * Called for every packet the routing layer refuses: (node, destination node, IP bytes,
+     * reason, originated), where `originated` is true for a packet refused at its source.
+     */
+    using DropCallback = std::function<void(uint32_t, int32_t, uint32_t, DropReason, bool)>;
 
     explicit OddRoutingTable(uint32_t numNodes);
 
@@ -90,11 +93,12 @@ class OddRoutingTable : public SimpleRefCount<OddRoutingTable>
         m_drop = std::move(cb);
     }
 
-    void NotifyDrop(uint32_t node, uint32_t bytes, DropReason reason) const
+    void NotifyDrop(uint32_t node, int32_t dst, uint32_t bytes, DropReason reason,
+                    bool originated) const
     {
         if (m_drop)
         {
-            m_drop(node, bytes, reason);
+            m_drop(node, dst, bytes, reason, originated);
         }
     }
 

@@ -118,9 +118,11 @@ Network::Network(const TopologySpec& topology, const SimParams& params)
 
     m_table = Create<OddRoutingTable>(m_n);
     m_monitor = std::make_unique<Monitor>(m_n, m_e, m_table);
-    m_table->SetDropCallback([monitor = m_monitor.get()](uint32_t node, uint32_t bytes,
-                                                         OddRoutingTable::DropReason reason) {
-        monitor->OnRoutingDrop(node, bytes, reason);
+    m_table->SetDropCallback([monitor = m_monitor.get()](uint32_t node, int32_t dst,
+                                                         uint32_t bytes,
+                                                         OddRoutingTable::DropReason reason,
+                                                         bool originated) {
+        monitor->OnRoutingDrop(node, dst, bytes, reason, originated);
     });
     m_nodeAddress.resize(m_n);
     m_devices.resize(2 * static_cast<std::size_t>(m_e));
