@@ -1,0 +1,302 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The PackeRL Gymnasium environment: packet-level routing on ns-3.
+
+Each ``reset(seed=...)`` draws a new synnet scenario (topology, traffic, link failures) from
+the environment's RNG (or uses the fixed scenario given), starts a simulator process for it
+and returns S0. Each ``step(action)`` installs the routing, feeds the step's demands and
+failures, simulates ``step_ms`` and returns S(t+1). The episode horizon is a truncation.
+
+Example:
+    >>> import gymnasium as gym, packerl
+    >>> env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low",
+    ...                episode_steps=3)
+    >>> obs, info = env.reset(seed=1)
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample(
+    ...     mask=tuple(env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_nodes))))
+    >>> env.close()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+import synnet
+from packerl.rewards import parse_reward, reward_of, step_metrics
+from packerl.routing import check_weights, next_hops_from_weights
+from packerl.sim import SimState, Simulator
+from packerl.spaces import (
+    EDGE_OBS_FEATURES,
+    GLOBAL_OBS_FEATURES,
+    NODE_OBS_FEATURES,
+    action_to_next_hops,
+    link_weight_action_space,
+    next_hop_action_mask,
+    next_hop_action_space,
+    observation_space,
+)
+
+ActionType = Literal["next_hop", "link_weights"]
+_SEED_HIGH = 2**31 - 1
+
+
+def _preset_max_nodes(topology: Any) -> int:
+    """The largest node count a topology preset (or fixed topology) can produce."""
+    if isinstance(topology, synnet.Topology):
+        return topology.num_nodes
+    preset = synnet.TOPOLOGY_PRESETS.get(topology)
+    if preset is None:
+        valid = sorted(synnet.TOPOLOGY_PRESETS)
+        raise ValueError(f"unknown topology preset {topology!r}; valid: {valid}")
+    if "nodes" in preset:
+        return int(preset["nodes"][1])
+    return max(synnet.generate(topology=name, traffic="udp_low", link_failures=None, steps=1,
+                               seed=0).topology.num_nodes for name in preset["fixed"])
+
+
+class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+    """Routing optimisation on a packet-level ns-3 simulation (see the module docstring).
+
+    Args:
+        topology: synnet topology preset (``"nx-XS"`` ... ``"nx-XL"``, ``"nsfnet"``,
+            ``"geant2"``, ``"nsfnet+geant2"``) or a ``synnet.Topology``.
+        traffic: synnet traffic preset, e.g. ``"tcp_high"`` or ``"flex"``.
+        link_failures: None / ``"none"`` or ``"weibull"``.
+        episode_steps: steps per episode (default: 100, i.e. 500 ms).
+        step_ms: simulated milliseconds per step (default: 5).
+        reward: reward spec (see :mod:`packerl.rewards`; default: goodput).
+        max_nodes: node padding (default: the preset's largest size).
+        max_edges: undirected edge padding (default: 4 x max_nodes).
+        node_features: include per-node features in the observation (default: False, as the
+            paper's experiments).
+        action_type: ``"next_hop"`` (a neighbour per routing node and destination) or
+            ``"link_weights"`` (a positive weight per directed edge, routed by shortest paths).
+        scenario: a fixed ``synnet.Scenario`` (or a path to one) to replay at every reset.
+        synnet_kwargs: extra keyword overrides for ``synnet.generate``.
+        sim_timeout: seconds before a silent simulator is declared hung.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        topology: str | synnet.Topology = "nx-XS",
+        traffic: str = "tcp_high",
+        link_failures: str | None = None,
+        episode_steps: int = 100,
+        step_ms: float = 5.0,
+        reward: str | Mapping[str, float] = "goodput",
+        max_nodes: int | None = None,
+        max_edges: int | None = None,
+        node_features: bool = False,
+        action_type: ActionType = "next_hop",
+        scenario: synnet.Scenario | str | os.PathLike | None = None,
+        synnet_kwargs: Mapping[str, Any] | None = None,
+        sim_timeout: float = 600.0,
+    ):
+        if isinstance(scenario, (str, os.PathLike)):
+            scenario = synnet.Scenario.load(Path(scenario))
+        if scenario is not None:
+            topology, episode_steps, step_ms = scenario.topology, scenario.steps, scenario.step_ms
+        if action_type not in ("next_hop", "link_weights"):
+            raise ValueError(f"unknown action_type {action_type!r}; valid: 'next_hop', "
+                             "'link_weights'")
+        if int(episode_steps) < 1:
+            raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
+        self.topology = topology
+        self.traffic = traffic
+        self.link_failures = link_failures
+        self.episode_steps = int(episode_steps)
+        self.step_ms = float(step_ms)
+        self.reward_weights = parse_reward(reward)
+        self.node_features = bool(node_features)
+        self.action_type: ActionType = action_type
+        self.fixed_scenario = scenario
+        self.synnet_kwargs = dict(synnet_kwargs or {})
+        if scenario is None:  # fail now, not at the first reset, on bad names
+            synnet.generate(topology=topology, traffic=traffic, link_failures=link_failures,
+                            steps=1, step_ms=self.step_ms, seed=0, **self.synnet_kwargs)
+        self.max_nodes = int(max_nodes) if max_nodes is not None else _preset_max_nodes(topology)
+        self.max_edges = int(max_edges) if max_edges is not None else 4 * self.max_nodes
+        self.observation_space = observation_space(self.max_nodes, self.max_edges,
+                                                   self.node_features)
+        self.action_space = (next_hop_action_space(self.max_nodes)
+                             if action_type == "next_hop"
+                             else link_weight_action_space(self.max_edges))
+        self._sim = Simulator(timeout=sim_timeout)
+        self.scenario: synnet.Scenario | None = None
+        self.state: SimState | None = None
+        self._t = 0
+        self._table: np.ndarray | None = None
+        self._history: list[dict[str, float]] = []
+        self._needs_reset = True
+
+    # ------------------------------------------------------------------------ Gymnasium API
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict]:
+        super().reset(seed=seed)
+        options = options or {}
+        scenario = options.get("scenario", self.fixed_scenario)
+        if scenario is None:
+            scenario = synnet.generate(
+                topology=self.topology, traffic=self.traffic, link_failures=self.link_failures,
+                steps=self.episode_steps, step_ms=self.step_ms,
+                seed=int(self.np_random.integers(_SEED_HIGH)), **self.synnet_kwargs)
+        self._check_fits(scenario)
+        self.scenario = scenario
+        sim_seed = int(self.np_random.integers(_SEED_HIGH))
+        self.state = self._sim.reset(scenario.topology, {"step_ms": scenario.step_ms},
+                                     seed=sim_seed)
+        self._t = 0
+        self._table = None
+        self._history = []
+        self._needs_reset = False
+        return self._observe(self.state), self._info(None)
+
+    def step(self, action: np.ndarray):
+        self.send_step(action)
+        return self.finish_step()
+
+    def close(self) -> None:
+        self._sim.close()
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions for sb3-contrib's MaskablePPO (next-hop variant): flat boolean mask
+        of shape (max_nodes**3,), the neighbours of u for every (u, z)."""
+        if self.action_type != "next_hop":
+            raise AttributeError("action_masks() exists for the next-hop action variant only")
+        if self.state is None:
+            raise RuntimeError("call reset() before action_masks()")
+        return next_hop_action_mask(self._adjacency(), self.scenario.topology.num_nodes)
+
+    # ------------------------------------------------------------ split step (vector envs)
+
+    def send_step(self, action: np.ndarray) -> None:
+        """Validate ``action`` and start simulating the step (see :meth:`finish_step`)."""
+        if self._needs_reset or self.scenario is None:
+            raise gym.error.ResetNeeded("call reset() before step() (the episode has ended)")
+        table = self.next_hops_of(action)
+        t = self._t
+        self._sim.step_async(table, self.scenario.step_demands(t), self.scenario.step_failures(t))
+        self._pending_table = table
+
+    def finish_step(self):
+        """Wait for the step started by :meth:`send_step`; returns Gymnasium's 5-tuple."""
+        self.state = self._sim.step_wait()
+        self._t += 1
+        table = self._pending_table
+        metrics = step_metrics(self.state)
+        if self._table is None:
+            metrics["action_fluctuation"] = float("nan")
+        else:
+            off = ~np.eye(table.shape[0], dtype=bool)
+            metrics["action_fluctuation"] = float((table != self._table)[off].mean())
+        self._table = table
+        self._history.append(metrics)
+        reward = reward_of(metrics, self.reward_weights)
+        truncated = self._t >= self.episode_steps
+        self._needs_reset = truncated
+        return self._observe(self.state), reward, False, truncated, self._info(metrics)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def next_hops_of(self, action: Any) -> np.ndarray:
+        """The (N, N) next-hop table an action stands for (validated)."""
+        n = self.scenario.topology.num_nodes
+        if self.action_type == "next_hop":
+            return action_to_next_hops(action, self.max_nodes, n)
+        slots = self._working_slots()
+        weights = np.asarray(action)
+        if weights.shape != (2 * self.max_edges,):
+            raise ValueError(f"link-weight action must have shape ({2 * self.max_edges},), "
+                             f"got {weights.shape}")
+        w = check_weights(weights[slots], len(slots))
+        return next_hops_from_weights(n, self.state.edge_index[:, slots], w)
+
+    def _working_slots(self) -> np.ndarray:
+        up = np.repeat(self._sim.link_up, 2)
+        return np.flatnonzero(up)
+
+    def _adjacency(self) -> np.ndarray:
+        adj = np.zeros((self.max_nodes, self.max_nodes), np.int8)
+        ei = self.state.edge_index[:, self._working_slots()]
+        adj[ei[0], ei[1]] = 1
+        return adj
+
+    def _check_fits(self, scenario: synnet.Scenario) -> None:
+        topo = scenario.topology
+        if topo.num_nodes > self.max_nodes or topo.num_edges > self.max_edges:
+            raise ValueError(
+                f"scenario topology has {topo.num_nodes} nodes and {topo.num_edges} edges, more "
+                f"than the padding (max_nodes={self.max_nodes}, max_edges={self.max_edges}); "
+                "create the environment with larger max_nodes/max_edges"
+            )
+
+    def _observe(self, state: SimState) -> dict[str, np.ndarray]:
+        m = 2 * self.max_edges
+        e2 = state.edge_features.shape[0]
+        up = np.repeat(self._sim.link_up, 2)
+        edge_attr = np.zeros((m, len(EDGE_OBS_FEATURES)), np.float32)
+        cols = [state.edge(name) for name in EDGE_OBS_FEATURES]
+        edge_attr[:e2] = np.stack(cols, axis=1) * up[:, None]
+        edge_index = np.zeros((2, m), np.int64)
+        edge_index[:, :e2] = state.edge_index
+        edge_mask = np.zeros(m, np.int8)
+        edge_mask[:e2] = up
+        n = state.node_features.shape[0]
+        node_mask = np.zeros(self.max_nodes, np.int8)
+        node_mask[:n] = 1
+        obs: dict[str, np.ndarray] = {
+            "global": np.array([state.g(k) for k in GLOBAL_OBS_FEATURES], np.float32),
+            "edge_attr": edge_attr,
+        }
+        if self.node_features:
+            node_attr = np.zeros((self.max_nodes, len(NODE_OBS_FEATURES)), np.float32)
+            node_attr[:n] = np.stack([state.node(k) for k in NODE_OBS_FEATURES], axis=1)
+            obs["node_attr"] = node_attr
+        obs.update(
+            edge_index=edge_index,
+            edge_mask=edge_mask,
+            node_mask=node_mask,
+            adjacency=self._adjacency(),
+            sizes=np.array([n, int(up.sum())], np.int64),
+        )
+        return obs
+
+    def _info(self, metrics: dict[str, float] | None) -> dict[str, Any]:
+        info: dict[str, Any] = {"step": self._t, "num_nodes": self.scenario.topology.num_nodes,
+                                "num_edges": self.scenario.topology.num_edges}
+        if metrics is not None:
+            info["metrics"] = metrics
+        if self._needs_reset and self._history:
+            info["episode_metrics"] = episode_summary(self._history)
+        return info
+
+
+def episode_summary(history: list[Mapping[str, float]]) -> dict[str, float]:
+    """Per-episode metrics: means over steps (goodput also as a total), NaN-aware."""
+    keys = history[0].keys()
+    summary = {k: float(np.nanmean([h[k] for h in history])) if any(
+        np.isfinite(h[k]) for h in history) else float("nan") for k in keys}
+    summary["total_goodput_mb"] = float(sum(h["goodput_mb"] for h in history))
+    summary["max_delay_ms"] = float(max(h["max_delay_ms"] for h in history))
+    summary["steps"] = float(len(history))
+    return summary
+
+
+class PackeRLLinkWeightsEnv(PackeRLEnv):
+    """The link-weight variant: one positive weight per directed edge, routed by shortest
+    paths (``packerl/PackeRL-LinkWeights-v0``)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs["action_type"] = "link_weights"
+        super().__init__(**kwargs)
+
+
+__all__ = ["PackeRLEnv", "PackeRLLinkWeightsEnv", "episode_summary"]

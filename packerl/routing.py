@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Routing math: link weights -> destination-based next hops, and the classic weight formulas.
+
+Shortest paths use SciPy's C implementation of Dijkstra (``scipy.sparse.csgraph``); choosing
+the next hop is vectorised NumPy. Ties between equally short next hops go to the neighbour with
+the smallest node id, so the result depends only on the weights, never on heap order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+#: OSPF reference bandwidth in bit/s (RFC 2328 convention, as in the PackeRL paper, B.5).
+OSPF_REFERENCE_BPS = 1e8
+#: EIGRP reference bandwidth (10^7 kbit/s) and delay unit (tens of microseconds), K1=K3=1.
+EIGRP_REFERENCE_KBPS = 1e7
+EIGRP_DELAY_UNIT_US = 10.0
+_RELATIVE_TIE = 1e-9
+
+
+def ospf_weights(datarate_bps: np.ndarray) -> np.ndarray:
+    """OSPF link cost ``1e8 / datarate`` (datarate in bit/s)."""
+    return OSPF_REFERENCE_BPS / np.asarray(datarate_bps, dtype=np.float64)
+
+
+def eigrp_weights(datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
+    """Classic EIGRP metric with default K-values: ``256 * (1e7 / bw_kbps + delay_us / 10)``.
+
+    The paper writes ``256 * (v_ref / v(e) + d(e) / d_ref)`` with ``v_ref = 1e7`` and
+    ``d_ref = 10``; those references only make sense in EIGRP's own units (bandwidth in
+    kbit/s, delay in microseconds), which we use.
+    """
+    kbps = np.asarray(datarate_bps, dtype=np.float64) / 1e3
+    delay_us = np.asarray(delay_ms, dtype=np.float64) * 1e3
+    return 256.0 * (EIGRP_REFERENCE_KBPS / kbps + delay_us / EIGRP_DELAY_UNIT_US)
+
+
+def check_weights(weights: np.ndarray, count: int) -> np.ndarray:
+    """Validate per-edge weights: shape (count,), finite, strictly positive."""
+    w = np.asarray(weights)
+    if w.shape != (count,):
+        raise ValueError(f"link weights must have shape ({count},), got {w.shape}")
+    if w.dtype.kind not in "iuf":
+        raise ValueError(f"link weights must be numeric, got dtype {w.dtype}")
+    w = w.astype(np.float64)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"link weight [{i}] is {w[i]}; weights must be finite and strictly positive"
+        )
+    return w
+
+
+def distances(num_nodes: int, edge_index: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """All-pairs shortest path lengths ``D[u, z]`` over directed, weighted edges."""
+    src, dst = np.asarray(edge_index)
+    graph = csr_matrix((weights, (src, dst)), shape=(num_nodes, num_nodes))
+    return dijkstra(graph, directed=True)
+
+
+def next_hops_from_weights(num_nodes: int, edge_index: np.ndarray,
+                           weights: np.ndarray) -> np.ndarray:
+    """Destination-based next hops along shortest paths.
+
+    Args:
+        num_nodes: N.
+        edge_index: (2, M) directed edges (source, target).
+        weights: (M,) positive weights.
+
+    Returns:
+        (N, N) int32 table; ``[u, z]`` is the neighbour of ``u`` on a shortest path to ``z``
+        (smallest id among ties), -1 on the diagonal and where ``z`` is unreachable.
+    """
+    edge_index = np.asarray(edge_index, dtype=np.int64)
+    w = check_weights(weights, edge_index.shape[1])
+    dist = distances(num_nodes, edge_index, w)
+    order = np.lexsort((edge_index[1], edge_index[0]))  # by source, then neighbour id
+    src, dst, w = edge_index[0, order], edge_index[1, order], w[order]
+    # cost of leaving u over edge (u, v) towards every z: w(u, v) + D[v, z]
+    cost = w[:, None] + dist[dst]  # (M, N)
+    nodes, starts = np.unique(src, return_index=True)
+    best = np.minimum.reduceat(cost, starts, axis=0)  # (sources, N)
+    group = np.repeat(np.arange(len(nodes)), np.diff(np.r_[starts, len(src)]))
+    tol = _RELATIVE_TIE * np.maximum(np.abs(best[group]), 1.0)
+    on_best = np.isfinite(cost) & (cost <= best[group] + tol)
+    # edges are sorted by neighbour id inside a group: the smallest id on a best path wins
+    big = np.iinfo(np.int64).max
+    choice = np.minimum.reduceat(np.where(on_best, dst[:, None], big), starts, axis=0)
+    table = np.full((num_nodes, num_nodes), -1, np.int32)
+    table[nodes] = np.where(choice == big, -1, choice)
+    np.fill_diagonal(table, -1)
+    return table
