@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -48,15 +49,33 @@ COUNTERS = [
 ]
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a running process (from /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def children_cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_raw(path: Path) -> dict:
+    c0 = children_cpu_seconds()
     t0 = time.perf_counter()
     res = run_raw_episode(path)
     wall = time.perf_counter() - t0
+    cpu = children_cpu_seconds() - c0
     totals = {c: float(res[f"total_{c}"]) for c in COUNTERS}
     return {
         "run_seconds": float(res["run_seconds"]),
         "setup_seconds": float(res["setup_seconds"]),
         "process_wall_seconds": wall,
+        "process_cpu_seconds": cpu,  # whole raw process incl. start-up, file read, setup
         "events_per_second": float(res["events_per_second"]),
         "totals": totals,
         "demands_active_end": float(res["demands_active"]),
@@ -73,6 +92,8 @@ def run_client(sc: synnet.Scenario, next_hops: np.ndarray, steps: int, seed: int
         state = sim.reset(sc.topology, params={"step_ms": sc.step_ms}, seed=seed)
         reset_s = clock() - t0
         sums = state.global_features[cols].copy()
+        sim_cpu0 = proc_cpu_seconds(sim.pid)
+        py_cpu0 = time.process_time()
         t_loop = clock()
         for t in range(steps):
             ta = clock()
@@ -85,6 +106,8 @@ def run_client(sc: synnet.Scenario, next_hops: np.ndarray, steps: int, seed: int
             wait += tc - tb
             sums += state.global_features[cols]
         loop = clock() - t_loop
+        py_cpu = time.process_time() - py_cpu0
+        sim_cpu = proc_cpu_seconds(sim.pid) - sim_cpu0
         active = state.g("demands_active")
     totals = dict(zip(COUNTERS, sums.tolist()))
     return {
@@ -92,6 +115,8 @@ def run_client(sc: synnet.Scenario, next_hops: np.ndarray, steps: int, seed: int
         "loop_seconds": loop,
         "send_seconds": send,  # step_async: slicing + validation + writing inputs + post
         "wait_read_seconds": wait,  # step_wait: waiting for the simulator + reading the state
+        "python_cpu_seconds": py_cpu,  # CPU time of this process during the loop
+        "sim_cpu_seconds": sim_cpu,  # CPU time of the simulator process during the loop
         "events_per_second": totals["events"] / loop if loop > 0 else float("nan"),
         "totals": totals,
         "demands_active_end": active,
@@ -109,13 +134,15 @@ def bench_traffic(traffic: str, args, log) -> dict:
     write_raw_episode(path, sc.topology, hops, sc.demands, sc.failures, steps=args.steps,
                       params={"step_ms": sc.step_ms}, seed=args.sim_seed)
     write_s = time.perf_counter() - t0
-    raws, clients, ratios = [], [], []
+    raws, clients, ratios, cpu_ratios = [], [], [], []
     mismatches: list[str] = []
-    for r in range(args.reps):
+    reps = args.reps
+    r = 0
+    while r < reps:
         order = ("raw", "client") if r % 2 == 0 else ("client", "raw")
         got = {}
         for kind in order:
-            log(f"  {traffic} rep {r + 1}/{args.reps}: {kind} ...")
+            log(f"  {traffic} rep {r + 1}/{reps}: {kind} ...")
             if kind == "raw":
                 got["raw"] = run_raw(path)
                 log(f"    raw run {got['raw']['run_seconds']:.3f} s")
@@ -126,6 +153,8 @@ def bench_traffic(traffic: str, args, log) -> dict:
         raws.append(raw)
         clients.append(cli)
         ratios.append(cli["loop_seconds"] / raw["run_seconds"])
+        cpu_ratios.append((cli["python_cpu_seconds"] + cli["sim_cpu_seconds"])
+                          / raw["run_seconds"])
         for c in COUNTERS:
             if raw["totals"][c] != cli["totals"][c]:
                 mismatches.append(f"rep {r}: {c}: raw {raw['totals'][c]!r} != "
@@ -137,6 +166,9 @@ def bench_traffic(traffic: str, args, log) -> dict:
         # Same seed, same inputs: repetitions must agree with each other as well.
         if r > 0 and raws[0]["totals"] != raw["totals"]:
             mismatches.append(f"rep {r}: raw totals differ from rep 0")
+        if r == 0 and raw["run_seconds"] < args.short_seconds:
+            reps = max(reps, args.short_reps)  # short runs: more repetitions, same budget
+        r += 1
     path.unlink(missing_ok=True)
     tmp.rmdir()
 
@@ -155,7 +187,9 @@ def bench_traffic(traffic: str, args, log) -> dict:
         "raw_write_seconds": write_s,
         "raw": raws,
         "client": clients,
+        "reps": reps,
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
         "median": {
             "raw_run_seconds": med(raws, "run_seconds"),
             "raw_setup_seconds": med(raws, "setup_seconds"),
@@ -166,7 +200,11 @@ def bench_traffic(traffic: str, args, log) -> dict:
             "client_send_seconds": med(clients, "send_seconds"),
             "client_wait_read_seconds": med(clients, "wait_read_seconds"),
             "client_events_per_second": med(clients, "events_per_second"),
+            "client_python_cpu_seconds": med(clients, "python_cpu_seconds"),
+            "client_sim_cpu_seconds": med(clients, "sim_cpu_seconds"),
+            "raw_process_cpu_seconds": med(raws, "process_cpu_seconds"),
             "ratio": float(np.median(ratios)),
+            "cpu_ratio": float(np.median(cpu_ratios)),
         },
         "total_events": raws[0]["totals"]["events"],
         "total_received_bytes": raws[0]["totals"]["received_bytes"],
@@ -180,6 +218,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 repetition, 40 steps (unless given)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
+    ap.add_argument("--short-reps", type=int, default=None,
+                    help="repetitions when a raw run takes < --short-seconds (default 9, "
+                         "quick 3)")
+    ap.add_argument("--short-seconds", type=float, default=3.0)
     ap.add_argument("--steps", type=int, default=None, help="steps (default 100, quick 40)")
     ap.add_argument("--topology", default="nx-XS")
     ap.add_argument("--traffic", nargs="+", default=["tcp_high", "udp_high"])
@@ -191,33 +233,37 @@ def main() -> int:
     args = ap.parse_args()
     args.reps = args.reps or (1 if args.quick else 3)
     args.steps = args.steps or (40 if args.quick else 100)
+    args.short_reps = args.short_reps or (3 if args.quick else 9)
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
     results = [bench_traffic(tr, args, log) for tr in args.traffic]
 
-    head = ["traffic", "demands (TCP)", "steps", "events", "received bytes", "raw run [s]",
-            "raw setup [s]", "client loop [s]", "send [s]", "wait+read [s]", "ratio",
-            "raw events/s", "client events/s", "raw == client"]
+    head = ["traffic", "demands (TCP)", "steps", "reps", "events", "received bytes",
+            "raw run [s]", "raw setup [s]", "client loop [s]", "send [s]", "wait+read [s]",
+            "Python CPU [s]", "sim CPU [s]", "ratio", "CPU ratio", "raw events/s",
+            "client events/s", "raw == client"]
     rows = []
     for r in results:
         m = r["median"]
         rows.append([
-            r["traffic"], f"{r['demands']} ({r['tcp_demands']})", r["steps"],
+            r["traffic"], f"{r['demands']} ({r['tcp_demands']})", r["steps"], r["reps"],
             f"{r['total_events']:.0f}", f"{r['total_received_bytes']:.0f}",
             f"{m['raw_run_seconds']:.3f}", f"{m['raw_setup_seconds']:.4f}",
             f"{m['client_loop_seconds']:.3f}", f"{m['client_send_seconds']:.3f}",
-            f"{m['client_wait_read_seconds']:.3f}", f"{m['ratio']:.3f}",
+            f"{m['client_wait_read_seconds']:.3f}", f"{m['client_python_cpu_seconds']:.3f}",
+            f"{m['client_sim_cpu_seconds']:.3f}", f"{m['ratio']:.3f}", f"{m['cpu_ratio']:.3f}",
             f"{m['raw_events_per_second']:.0f}", f"{m['client_events_per_second']:.0f}",
             "OK" if r["identical"] else "**FAIL**",
         ])
     table = markdown_table(head, rows)
     per_rep = markdown_table(
-        ["traffic", "rep", "order", "raw run [s]", "client loop [s]", "ratio"],
+        ["traffic", "rep", "order", "raw run [s]", "client loop [s]", "ratio", "CPU ratio"],
         [[r["traffic"], i + 1, "raw, client" if i % 2 == 0 else "client, raw",
           f"{r['raw'][i]['run_seconds']:.3f}", f"{r['client'][i]['loop_seconds']:.3f}",
-          f"{r['ratios'][i]:.3f}"] for r in results for i in range(len(r["ratios"]))])
+          f"{r['ratios'][i]:.3f}", f"{r['cpu_ratios'][i]:.3f}"]
+         for r in results for i in range(len(r["ratios"]))])
     verdicts = []
     for r in results:
         ok = r["median"]["ratio"] <= TARGET_RATIO
@@ -241,14 +287,19 @@ def main() -> int:
         f"{first['edges']} links, {first['failures']} link failures); simulator seed "
         f"{args.sim_seed}; EIGRP next hops (`256 * (1e7/datarate_bps + delay_us/10)`) fixed "
         f"for the whole episode. Medians over {args.reps} repetition(s), raw and client "
-        "alternating (order flipped every repetition).\n\n"
+        "alternating (order flipped every repetition); runs whose raw simulation takes "
+        f"< {args.short_seconds:g} s are repeated {args.short_reps} times.\n\n"
         "- raw run: simulator-reported `run_seconds` of raw mode (no Python in the loop); "
         "raw setup: its `setup_seconds` (topology installation).\n"
         "- client loop: wall time of the whole step loop (demand slicing, validation, "
         "bridge, simulation, state copies); send = time in `step_async` (slicing, "
         "validation, writing inputs), wait+read = time in `step_wait` (simulation + reading "
         "the state back). The client's `reset` is not included (see bench_reset).\n"
-        "- ratio = client loop / raw run (target <= 1.10).\n"
+        "- Python CPU / sim CPU: CPU time (user + system) of this process and of the "
+        "simulator process during the client loop.\n"
+        "- ratio = client loop / raw run (target <= 1.10). CPU ratio = (Python CPU + sim "
+        "CPU) / raw run: the total CPU the client mode burns relative to the raw simulation; "
+        "less sensitive to scheduling noise than the wall-time ratio.\n"
         "- raw == client: every global counter summed over the episode (events, sent/"
         "received/dropped bytes and packets, drop reasons, app bytes, demands started/"
         "completed) and the active demands at the end are bit-identical.\n\n"
