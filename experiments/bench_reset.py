@@ -14,6 +14,10 @@ For every preset (nx-XS ... nx-XL, one fixed-seed synnet scenario each):
   process's peak (``ru_maxrss``; monotonic over the whole run, so it is the peak up to
   and including that row) and current RSS.
 * additionally the full 100-step nx-XS ``tcp_high`` episode.
+* breakdown: a 1-step, no-traffic raw-mode run per preset (``packerl-sim --raw``) reports
+  the simulator's own topology-installation time (``setup_seconds``) and the wall time of
+  the whole process (start, ns-3 library loading, setup, 1 step, exit), timed in the same
+  rounds.
 
 Usage::
 
@@ -26,7 +30,9 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from _benchutil import eigrp_next_hops, markdown_table, write_results  # noqa: E402
 
 import synnet  # noqa: E402
-from packerl.sim import Simulator  # noqa: E402
+from packerl.sim import Simulator, run_raw_episode, write_raw_episode  # noqa: E402
 
 PRESETS = ["nx-XS", "nx-S", "nx-M", "nx-L", "nx-XL"]
 
@@ -129,6 +135,16 @@ def main() -> int:
                                steps=100, step_ms=5.0, seed=args.scenario_seed)
             for p in args.presets}
 
+    # ---- raw 1-step episodes for the setup breakdown
+    tmp = Path(tempfile.mkdtemp(prefix="bench_reset-"))
+    raw_files = {}
+    for p in args.presets:
+        t = scen[p].topology
+        raw_files[p] = write_raw_episode(tmp / f"{p}.raw", t, eigrp_next_hops(t), None,
+                                         steps=1, seed=args.sim_seed)
+    raw_setup = {p: [] for p in args.presets}
+    raw_wall = {p: [] for p in args.presets}
+
     # ---- reset timing, presets interleaved in rounds
     sims = {p: Simulator() for p in args.presets}
     first, reset_s, close_s = {}, {p: [] for p in args.presets}, {p: [] for p in args.presets}
@@ -149,9 +165,16 @@ def main() -> int:
                 t2 = clock()
                 close_s[p].append(t1 - t0)
                 reset_s[p].append(t2 - t1)
+                t0 = clock()
+                res = run_raw_episode(raw_files[p])
+                raw_wall[p].append(clock() - t0)
+                raw_setup[p].append(float(res["setup_seconds"]))
     finally:
         for s in sims.values():
             s.close()
+        for f in raw_files.values():
+            f.unlink(missing_ok=True)
+        tmp.rmdir()
 
     # ---- memory
     mem = {}
@@ -175,13 +198,16 @@ def main() -> int:
             "reset_ms_min": float(np.min(reset_s[p])) * 1e3,
             "reset_ms_max": float(np.max(reset_s[p])) * 1e3,
             "close_ms_median": float(np.median(close_s[p])) * 1e3,
+            "raw_setup_ms_median": float(np.median(raw_setup[p])) * 1e3,
+            "raw_process_ms_median": float(np.median(raw_wall[p])) * 1e3,
             "reset_ms_all": [x * 1e3 for x in reset_s[p]],
             "close_ms_all": [x * 1e3 for x in close_s[p]],
             "memory": mem[p],
         })
 
     head = ["preset", "topology", "nodes", "links", "first reset [ms]", "reset median [ms]",
-            "reset min-max [ms]", "close median [ms]", f"sim peak after reset [MiB]",
+            "reset min-max [ms]", "close median [ms]", "of which setup [ms]",
+            "raw 1-step process [ms]", "sim peak after reset [MiB]",
             f"sim peak after {mem_steps} steps [MiB]", "demands sent", "step loop [s]",
             "Python peak so far [MiB]", "Python RSS [MiB]"]
     rows = []
@@ -190,7 +216,8 @@ def main() -> int:
         rows.append([
             d["preset"], d["topology"], d["nodes"], d["edges"], f"{d['first_reset_ms']:.1f}",
             f"{d['reset_ms_median']:.1f}", f"{d['reset_ms_min']:.1f}-{d['reset_ms_max']:.1f}",
-            f"{d['close_ms_median']:.1f}", f"{m['sim_vmhwm_after_reset_mib']:.1f}",
+            f"{d['close_ms_median']:.1f}", f"{d['raw_setup_ms_median']:.1f}",
+            f"{d['raw_process_ms_median']:.1f}", f"{m['sim_vmhwm_after_reset_mib']:.1f}",
             f"{m['sim_vmhwm_mib']:.1f}", m["demands_sent"], f"{m['step_loop_seconds']:.2f}",
             f"{m['python_peak_mib']:.1f}", f"{m['python_rss_mib']:.1f}",
         ])
@@ -215,7 +242,11 @@ def main() -> int:
         "is back), median of "
         f"{resets} resets per preset with presets interleaved in rounds; the previous "
         "episode's `close()` is timed separately. First reset = the first `reset` of a new "
-        "`Simulator` (also allocates the shared-memory segment).\n\n"
+        "`Simulator` (also allocates the shared-memory segment). \"of which setup\" = "
+        "the simulator's own topology-installation time (`setup_seconds` of a 1-step, "
+        "no-traffic raw-mode run of the same topology; the rest of a reset is process "
+        "start-up, ns-3 library loading and the bridge); \"raw 1-step process\" = wall "
+        "time of that whole raw-mode process.\n\n"
         "Memory: simulator peak RSS = `VmHWM` of `/proc/<sim.pid>/status`, read right "
         f"after reset and after {mem_steps} steps of the scenario's `tcp_high` demands with "
         "fixed EIGRP next hops, just before `close()`. Python peak = `ru_maxrss` of this "
