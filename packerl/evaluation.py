@@ -415,3 +415,215 @@ __all__ = [
     "run_episode",
     "summarize",
 ]
+
+
+# ----------------------------------------------------------------------------------- compare
+
+#: metrics shown relative to the reference: (column, label, higher is better)
+RATIO_METRICS: tuple[tuple[str, str, bool], ...] = (
+    ("total_goodput_mb", "Goodput", True),
+    ("avg_delay_ms", "Avg. delay", False),
+    ("max_delay_ms", "Max. delay", False),
+    ("avg_jitter_ms", "Jitter", False),
+    ("drop_ratio", "Drop ratio", False),
+    ("max_link_util", "Max. LU", False),
+)
+#: metrics shown as absolute values (the reference's are often 0): (column, label)
+ABSOLUTE_METRICS: tuple[tuple[str, str], ...] = (
+    ("action_fluctuation", "Action fluct."),
+    ("inference_ms", "Inference [ms]"),
+)
+GROUP_KEYS: tuple[str, ...] = ("topology", "traffic", "link_failures", "episode_steps", "step_ms")
+_POLICY_ORDER = ("eigrp", "ospf", "random_lw", "random_nh")
+
+
+@dataclass
+class Comparison:
+    """Mean metrics of several policies on one (topology, traffic, ...) group, relative to a
+    reference policy."""
+
+    group: dict[str, Any]
+    reference: str
+    policies: list[str]
+    episodes: dict[str, int]
+    means: dict[str, dict[str, float]]
+    ratios: dict[str, dict[str, float]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        g = self.group
+        title = f"{g['topology']} / {g['traffic']}"
+        if g.get("link_failures") not in (None, "none"):
+            title += f" / failures: {g['link_failures']}"
+        if g.get("episode_steps") != 100 or g.get("step_ms") != 5.0:
+            title += f" / {g['episode_steps']} steps x {g['step_ms']:g} ms"
+        return title
+
+
+def find_run_dirs(paths: list[str | os.PathLike]) -> list[Path]:
+    """Result directories among ``paths``: run directories themselves, or directories whose
+    children are run directories (e.g. ``results/``). Plain files are skipped.
+
+    Raises:
+        FileNotFoundError: a path does not exist, or a directory holds no results.
+    """
+    runs: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"result directory `{p}` does not exist")
+        if not p.is_dir():
+            continue
+        if (p / CONFIG_FILE).is_file():
+            runs.append(p)
+            continue
+        children = sorted(c for c in p.iterdir() if (c / CONFIG_FILE).is_file())
+        if not children:
+            raise FileNotFoundError(f"`{p}` holds no evaluation results (no {CONFIG_FILE} in "
+                                    "it or its subdirectories); run `packerl evaluate` first")
+        runs.extend(children)
+    return list(dict.fromkeys(runs))
+
+
+def _ratio(value: float, reference: float) -> float:
+    if not (np.isfinite(value) and np.isfinite(reference)):
+        return math.nan
+    if reference == 0:
+        return 1.0 if value == 0 else math.inf
+    return value / reference
+
+
+def compare(paths: list[str | os.PathLike], reference: str = "eigrp") -> list[Comparison]:
+    """Group result directories by (topology, traffic, link failures, steps) and express each
+    policy's mean metrics relative to ``reference`` (runs of one policy in a group, e.g. with
+    different seeds, are pooled).
+
+    Raises:
+        FileNotFoundError: see :func:`find_run_dirs`; also when no run has finished episodes.
+        ValueError: when no group contains the reference policy.
+    """
+    groups: dict[tuple, dict[str, list[dict[str, float]]]] = {}
+    seeds: dict[tuple, dict[str, set[int]]] = {}
+    configs: dict[tuple, dict[str, Any]] = {}
+    for run in find_run_dirs(paths):
+        cfg = load_config(run)
+        rows = load_episodes(run)
+        if not rows:
+            continue
+        key = tuple(json.dumps(cfg.get(k)) for k in GROUP_KEYS)
+        configs[key] = {k: cfg.get(k) for k in GROUP_KEYS}
+        groups.setdefault(key, {}).setdefault(cfg["policy"], []).extend(rows)
+        seeds.setdefault(key, {}).setdefault(cfg["policy"], set()).update(r["seed"] for r in rows)
+    if not groups:
+        raise FileNotFoundError(f"no finished episodes in {[str(p) for p in paths]}")
+    out = []
+    for key, by_policy in groups.items():
+        if reference not in by_policy:
+            continue
+        order = sorted(by_policy, key=lambda p: (p != reference, _POLICY_ORDER.index(p)
+                                                 if p in _POLICY_ORDER else 99, p))
+        means = {p: {k: v["mean"] if v["mean"] is not None else math.nan
+                     for k, v in summarize(by_policy[p]).items()} for p in order}
+        ratios = {p: {m: _ratio(means[p][m], means[reference][m]) for m, _, _ in RATIO_METRICS}
+                  for p in order}
+        notes = [f"`{p}` was evaluated on other episode seeds than `{reference}`: its ratios "
+                 "compare different scenarios" for p in order
+                 if seeds[key][p] != seeds[key][reference]]
+        out.append(Comparison(group=configs[key], reference=reference, policies=order,
+                              episodes={p: len(by_policy[p]) for p in order}, means=means,
+                              ratios=ratios, notes=notes))
+    if not out:
+        found = sorted({p for g in groups.values() for p in g})
+        raise ValueError(f"no result group contains the reference policy `{reference}`; "
+                         f"policies found: {found}; evaluate `{reference}` on the same "
+                         "topology and traffic, or pass --reference")
+    return sorted(out, key=lambda c: c.title)
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def format_comparison(comp: Comparison) -> str:
+    """A plain-text table: one row per policy, ratios to the reference with absolute means."""
+    from policies.baselines import policy_label
+
+    header = ["policy", "episodes", *(label for _, label, _ in RATIO_METRICS),
+              *(label for _, label in ABSOLUTE_METRICS)]
+    lines = [header]
+    for p in comp.policies:
+        cells = [policy_label(p), str(comp.episodes[p])]
+        for m, _, _ in RATIO_METRICS:
+            cells.append(f"{_fmt(comp.ratios[p][m])} ({_fmt(comp.means[p][m])})")
+        cells += [_fmt(comp.means[p][m]) for m, _ in ABSOLUTE_METRICS]
+        lines.append(cells)
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    text = [f"{comp.title}: mean over episodes relative to {policy_label(comp.reference)} "
+            "(absolute mean in parentheses; goodput = total MB per episode)"]
+    for j, row in enumerate(lines):
+        text.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                              for i, (c, w) in enumerate(zip(row, widths))))
+        if j == 0:
+            text.append("  ".join("-" * w for w in widths))
+    text += [f"note: {n}" for n in comp.notes]
+    return "\n".join(text)
+
+
+def plot_comparison(comparisons: list[Comparison], path: str | os.PathLike) -> Path:
+    """Heatmap(s) in the style of the paper's Figures 3-4: rows = metrics, columns =
+    policies, colour = value relative to the reference (green = better, log scale, clipped
+    at 0.5x / 2x), annotated with the ratio and the absolute mean. One panel per group."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+
+    from policies.baselines import policy_label
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [label for _, label, _ in RATIO_METRICS] + [label for _, label in ABSOLUTE_METRICS]
+    width = max(len(c.policies) for c in comparisons)
+    fig, axes = plt.subplots(len(comparisons), 1, squeeze=False,
+                             figsize=(2.0 + 1.6 * width, 0.2 + 3.8 * len(comparisons)))
+    cmap = plt.get_cmap("RdYlGn").copy()
+    cmap.set_bad("#dddddd")
+    norm = Normalize(-1.0, 1.0)
+    for ax, comp in zip(axes[:, 0], comparisons):
+        score = np.full((len(rows), len(comp.policies)), np.nan)
+        for j, p in enumerate(comp.policies):
+            for i, (m, _, higher) in enumerate(RATIO_METRICS):
+                r = comp.ratios[p][m]
+                if np.isfinite(r) and r > 0:
+                    score[i, j] = np.clip(np.log2(r) * (1 if higher else -1), -1, 1)
+                elif r == 0 or np.isinf(r):
+                    score[i, j] = (1 if (r == 0) != higher else -1)
+        ax.imshow(np.ma.masked_invalid(score), cmap=cmap, norm=norm, aspect="auto")
+        for j, p in enumerate(comp.policies):
+            for i, (m, _, _) in enumerate(RATIO_METRICS):
+                colour = "white" if abs(np.nan_to_num(score[i, j])) > 0.75 else "black"
+                ax.text(j, i, f"{_fmt(comp.ratios[p][m])}\n{_fmt(comp.means[p][m])}",
+                        ha="center", va="center", fontsize=8, color=colour)
+            for k, (m, _) in enumerate(ABSOLUTE_METRICS):
+                ax.text(j, len(RATIO_METRICS) + k, _fmt(comp.means[p][m]), ha="center",
+                        va="center", fontsize=8)
+        ax.set_xticks(range(len(comp.policies)),
+                      [f"{policy_label(p)}\n({comp.episodes[p]} ep.)" for p in comp.policies],
+                      fontsize=8)
+        ax.set_yticks(range(len(rows)), rows, fontsize=8)
+        ax.set_title(f"{comp.title} (relative to {policy_label(comp.reference)}; "
+                     "2nd line: absolute)", fontsize=9)
+        ax.axhline(len(RATIO_METRICS) - 0.5, color="black", linewidth=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+__all__ += ["ABSOLUTE_METRICS", "RATIO_METRICS", "Comparison", "compare", "find_run_dirs",
+            "format_comparison", "plot_comparison"]

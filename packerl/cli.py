@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The ``packerl`` command line: evaluate routing policies and compare the results.
+
+Examples::
+
+    packerl evaluate --policy eigrp --topology nx-XS --traffic tcp_high --episodes 100 \\
+        --seed 9001 --out results/
+    packerl evaluate --policy random_nh --topology nx-XS --traffic tcp_high --episodes 100 \\
+        --seed 9001 --out results/
+    packerl compare results/* --reference eigrp --out results/comparison.png
+
+Exit status: 0 on success, 1 when a run fails (e.g. the simulator crashes), 2 on bad usage
+(unknown policy or preset names, out-of-range numbers, missing result directories), 130 when
+interrupted (finished episodes are kept; re-run the same command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+USAGE_ERROR, RUN_ERROR, INTERRUPTED = 2, 1, 130
+SHOWN = (("total_goodput_mb", "goodput [MB]"), ("avg_delay_ms", "avg delay [ms]"),
+         ("max_delay_ms", "max delay [ms]"), ("avg_jitter_ms", "jitter [ms]"),
+         ("drop_ratio", "drop ratio"), ("max_link_util", "max LU"),
+         ("action_fluctuation", "action fluctuation"), ("inference_ms", "inference [ms]"))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from policies.baselines import POLICIES
+
+    parser = argparse.ArgumentParser(
+        prog="packerl", description="Evaluate routing policies on PackeRL and compare them.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{evaluate,compare}")
+
+    ev = sub.add_parser(
+        "evaluate", help="run a policy for some episodes and write episodes.csv/summary.json",
+        description="Run a routing policy on fresh synnet scenarios (episode i uses reset "
+                    "seed SEED + i) in parallel worker processes. Results go to "
+                    "OUT/<policy>__<topology>__<traffic>__seed<SEED>; re-running the same "
+                    "command skips the episodes already finished.")
+    ev.add_argument("--policy", required=True,
+                    help=f"policy name: {', '.join(sorted(POLICIES))}")
+    ev.add_argument("--topology", default="nx-XS", help="synnet topology preset "
+                    "(default: nx-XS)")
+    ev.add_argument("--traffic", default="tcp_high", help="synnet traffic preset, e.g. "
+                    "udp_high, mixed_medium, tcp_high (default: tcp_high)")
+    ev.add_argument("--link-failures", default=None,
+                    help="link failure preset: none or weibull (default: none)")
+    ev.add_argument("--episodes", type=_positive_int, default=100,
+                    help="number of episodes (default: 100)")
+    ev.add_argument("--seed", type=_seed, default=9001, help="base seed (default: 9001)")
+    ev.add_argument("--out", default="results", help="output directory (default: results)")
+    ev.add_argument("--workers", type=_positive_int, default=None,
+                    help="worker processes (default: number of CPUs)")
+    ev.add_argument("--episode-steps", type=_positive_int, default=100,
+                    help="steps per episode (default: 100)")
+    ev.add_argument("--step-ms", type=_positive_float, default=5.0,
+                    help="simulated milliseconds per step (default: 5)")
+    ev.add_argument("--per-step", action="store_true", help="also write steps.csv")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    cmp_ = sub.add_parser(
+        "compare", help="tabulate results relative to a reference policy and plot a heatmap",
+        description="Group result directories by topology/traffic/failures and show each "
+                    "policy's mean metrics relative to the reference policy (as in the "
+                    "paper's Figures 3-4).")
+    cmp_.add_argument("results", nargs="+",
+                      help="result directories (runs, or directories holding runs)")
+    cmp_.add_argument("--reference", default="eigrp", help="reference policy (default: eigrp)")
+    cmp_.add_argument("--out", default=None,
+                      help="heatmap PNG path (default: comparison.png next to the results)")
+    return parser
+
+
+def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from packerl.evaluation import _fmt, compare, evaluate
+    from policies.baselines import check_policy_name
+
+    try:
+        check_policy_name(args.policy)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(f"evaluating {args.policy} on {args.topology} / {args.traffic}"
+          f"{' / failures: ' + args.link_failures if args.link_failures else ''}: "
+          f"{args.episodes} episodes x {args.episode_steps} steps, seeds {args.seed}.."
+          f"{args.seed + args.episodes - 1}", flush=True)
+    try:
+        run = evaluate(args.policy, args.topology, args.traffic, args.episodes, args.seed,
+                       args.out, link_failures=args.link_failures,
+                       episode_steps=args.episode_steps, workers=args.workers,
+                       step_ms=args.step_ms, per_step=args.per_step,
+                       progress=not args.no_progress)
+    except ValueError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished episodes are kept; run the same command again to "
+              "resume", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as exc:  # a failed episode: say which, without a traceback
+        print(f"packerl evaluate: error: {exc}", file=sys.stderr)
+        return RUN_ERROR
+    comp = compare([run], reference=args.policy)[0]
+    means = comp.means[args.policy]
+    print(f"mean over {comp.episodes[args.policy]} episodes: " + ", ".join(
+        f"{label} {_fmt(means[m])}" for m, label in SHOWN))
+    print(f"results: {run}")
+    return 0
+
+
+def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from packerl.evaluation import compare, find_run_dirs, format_comparison, plot_comparison
+
+    try:
+        runs = find_run_dirs(args.results)
+        comparisons = compare(runs, reference=args.reference)
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
+    for comp in comparisons:
+        print(format_comparison(comp))
+        print()
+    if args.out is not None:
+        out = Path(args.out)
+    else:
+        parents = {r.parent.resolve() for r in runs}
+        base = Path(os.path.commonpath(parents)) if parents else Path(".")
+        out = base / "comparison.png"
+    print(f"heatmap: {plot_comparison(comparisons, out)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``packerl`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        sub = parser._subparsers._group_actions[0].choices[args.command]  # for its prog
+        if args.command == "evaluate":
+            return _evaluate(args, sub)
+        return _compare(args, sub)
+    except SystemExit as exc:  # argparse's usage errors (status 2) and --help (status 0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
