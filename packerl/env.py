@@ -128,6 +128,8 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.action_space = (next_hop_action_space(self.max_nodes)
                              if action_type == "next_hop"
                              else link_weight_action_space(self.max_edges))
+        if action_type == "next_hop":
+            self.action_space.attach(self._current_mask)
         self._sim = Simulator(timeout=sim_timeout)
         self.scenario: synnet.Scenario | None = None
         self.state: SimState | None = None
@@ -175,13 +177,23 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("call reset() before action_masks()")
         return next_hop_action_mask(self._adjacency(), self.scenario.topology.num_nodes)
 
+    def _current_mask(self) -> np.ndarray | None:
+        return self.action_masks() if self.state is not None else None
+
     # ------------------------------------------------------------ split step (vector envs)
 
     def send_step(self, action: np.ndarray) -> None:
-        """Validate ``action`` and start simulating the step (see :meth:`finish_step`)."""
+        """Validate ``action`` and start simulating the step (see :meth:`finish_step`).
+
+        Vector envs call this for all their environments, then :meth:`finish_step` for all,
+        so that the simulators run concurrently.
+        """
+        self.send_next_hops(self.next_hops_of(action))
+
+    def send_next_hops(self, table: np.ndarray) -> None:
+        """Start the step with an already validated next-hop table (see :meth:`next_hops_of`)."""
         if self._needs_reset or self.scenario is None:
             raise gym.error.ResetNeeded("call reset() before step() (the episode has ended)")
-        table = self.next_hops_of(action)
         t = self._t
         self._sim.step_async(table, self.scenario.step_demands(t), self.scenario.step_failures(t))
         self._pending_table = table
@@ -193,7 +205,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         table = self._pending_table
         metrics = step_metrics(self.state)
         if self._table is None:
-            metrics["action_fluctuation"] = float("nan")
+            metrics["action_fluctuation"] = 0.0  # nothing to change from; not in the mean
         else:
             off = ~np.eye(table.shape[0], dtype=bool)
             metrics["action_fluctuation"] = float((table != self._table)[off].mean())
@@ -207,10 +219,13 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     # ----------------------------------------------------------------------------- helpers
 
     def next_hops_of(self, action: Any) -> np.ndarray:
-        """The (N, N) next-hop table an action stands for (validated)."""
+        """The (N, N) next-hop table an action stands for (shape, dtype, weights validated;
+        neighbours are checked by the simulator client before anything is sent)."""
+        if self.scenario is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
         n = self.scenario.topology.num_nodes
         if self.action_type == "next_hop":
-            return action_to_next_hops(action, self.max_nodes, n)
+            return self._sim.check_next_hops(action_to_next_hops(action, self.max_nodes, n))
         slots = self._working_slots()
         weights = np.asarray(action)
         if weights.shape != (2 * self.max_edges,):
@@ -280,10 +295,14 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
 
 def episode_summary(history: list[Mapping[str, float]]) -> dict[str, float]:
-    """Per-episode metrics: means over steps (goodput also as a total), NaN-aware."""
-    keys = history[0].keys()
-    summary = {k: float(np.nanmean([h[k] for h in history])) if any(
-        np.isfinite(h[k]) for h in history) else float("nan") for k in keys}
+    """Per-episode metrics: means over steps (goodput also as a total, max delay as a max).
+
+    Action fluctuation is averaged over the steps that had a previous action (from the
+    second step on).
+    """
+    summary = {k: float(np.mean([h[k] for h in history])) for k in history[0]}
+    changes = [h["action_fluctuation"] for h in history[1:]]
+    summary["action_fluctuation"] = float(np.mean(changes)) if changes else 0.0
     summary["total_goodput_mb"] = float(sum(h["goodput_mb"] for h in history))
     summary["max_delay_ms"] = float(max(h["max_delay_ms"] for h in history))
     summary["steps"] = float(len(history))

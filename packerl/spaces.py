@@ -25,6 +25,7 @@ Entries for padded nodes and for ``u == z`` are ignored (their mask allows only 
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -80,9 +81,42 @@ def observation_space(max_nodes: int, max_edges: int, node_features: bool = Fals
     return spaces.Dict(entries)  # insertion order is kept for a dict of spaces
 
 
-def next_hop_action_space(max_nodes: int) -> spaces.MultiDiscrete:
+class NextHopSpace(spaces.MultiDiscrete):
+    """The next-hop ``MultiDiscrete`` space, whose ``sample()`` draws *valid* actions.
+
+    Without an explicit mask, ``sample()`` uses the environment's current action mask (the
+    neighbours of every node), so ``env.action_space.sample()`` is a random valid routing, as
+    users of ``check_env`` and random baselines expect. Pickling drops the link to the env.
+    """
+
+    def __init__(self, max_nodes: int, seed: int | np.random.Generator | None = None):
+        super().__init__(np.full(max_nodes * max_nodes, max_nodes, dtype=np.int64), seed=seed)
+        self.max_nodes = max_nodes
+        self._mask_source: weakref.WeakMethod | None = None
+
+    def attach(self, mask_source: Any) -> None:
+        """Use ``mask_source()`` (a bound method returning the flat mask) when sampling."""
+        self._mask_source = weakref.WeakMethod(mask_source)
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+        if mask is None and probability is None and self._mask_source is not None:
+            source = self._mask_source()
+            flat = source() if source is not None else None
+            if flat is not None:
+                p = self.max_nodes
+                rows = flat.reshape(p * p, p).astype(np.int8)
+                mask = tuple(rows)
+        return super().sample(mask=mask, probability=probability)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_mask_source"] = None
+        return state
+
+
+def next_hop_action_space(max_nodes: int) -> NextHopSpace:
     """One neighbour choice per (routing node, destination), flattened row-major."""
-    return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, max_nodes, dtype=np.int64))
+    return NextHopSpace(max_nodes)
 
 
 def link_weight_action_space(max_edges: int) -> spaces.Box:

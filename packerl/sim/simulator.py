@@ -413,6 +413,12 @@ class Simulator:
             self._adjacency[v, u] = False
         return self._read_state()
 
+    def check_next_hops(self, next_hops: Any) -> np.ndarray:
+        """Validate a next-hop table against the current topology (failed links removed)
+        without sending it; returns it as int32. Raises ValueError like :meth:`step`."""
+        self._require_episode()
+        return validate_next_hops(next_hops, self._adjacency)
+
     def ping(self) -> None:
         """One round trip that simulates nothing (bridge latency benchmark)."""
         self._require_episode()

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Observation wrappers used by the paper's policies (Appendix B.4).
+
+- :class:`StackFeatures`: the last ``k`` observations' features side by side (oldest first,
+  zeros before the episode's first step), so a policy sees recent dynamics (default k = 4).
+- :class:`NormalizeFeatures`: running mean/std normalisation of the feature arrays, computed
+  over real entries only (padding and failed edges never enter the statistics).
+
+Only the feature keys (``global``, ``edge_attr``, ``node_attr``) change; graph structure keys
+pass through. Both wrappers support the split ``send_step``/``finish_step`` protocol that
+:class:`packerl.vector.PackeRLVectorEnv` uses to step simulators concurrently.
+
+For training with stable-baselines3 you may instead use ``VecNormalize(venv,
+norm_obs_keys=["global", "edge_attr"])``, which shares statistics across environments.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.wrappers.utils import RunningMeanStd
+
+FEATURE_KEYS = ("global", "edge_attr", "node_attr")
+
+
+class _SplitStepWrapper(gym.ObservationWrapper):
+    """An observation wrapper that also passes the split-step protocol through."""
+
+    def send_step(self, action: Any) -> None:
+        self.env.send_step(action)  # type: ignore[attr-defined]
+
+    def finish_step(self):
+        obs, reward, terminated, truncated, info = self.env.finish_step()  # type: ignore
+        return self.observation(obs), reward, terminated, truncated, info
+
+    def next_hops_of(self, action: Any) -> np.ndarray:
+        return self.env.next_hops_of(action)  # type: ignore[attr-defined]
+
+    def send_next_hops(self, table: np.ndarray) -> None:
+        self.env.send_next_hops(table)  # type: ignore[attr-defined]
+
+    def action_masks(self) -> np.ndarray:
+        return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
+
+
+class StackFeatures(_SplitStepWrapper):
+    """Concatenate the last ``k`` observations' features along their last axis.
+
+    ``global`` (9,) becomes (9k,), ``edge_attr`` (M, 10) becomes (M, 10k); the newest
+    observation is last. Before ``k`` steps have passed the older slots are zeros.
+    """
+
+    def __init__(self, env: gym.Env, k: int = 4):
+        super().__init__(env)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.k = k
+        entries = dict(env.observation_space.spaces)
+        for key in FEATURE_KEYS:
+            if key in entries:
+                box = entries[key]
+                shape = box.shape[:-1] + (box.shape[-1] * k,)
+                entries[key] = spaces.Box(-np.inf, np.inf, shape, np.float32)
+        self.observation_space = spaces.Dict(entries)
+        self._frames: dict[str, deque] = {}
+
+    def reset(self, **kwargs: Any):
+        obs, info = self.env.reset(**kwargs)
+        self._frames = {key: deque([np.zeros_like(obs[key])] * (self.k - 1), maxlen=self.k)
+                        for key in FEATURE_KEYS if key in obs}
+        return self.observation(obs), info
+
+    def observation(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = dict(observation)
+        for key, frames in self._frames.items():
+            frames.append(observation[key])
+            out[key] = np.concatenate(list(frames), axis=-1)
+        return out
+
+
+class NormalizeFeatures(_SplitStepWrapper):
+    """Running mean/std normalisation of the feature keys, per feature column.
+
+    Args:
+        env: the environment.
+        epsilon: added to the variance (default: 1e-8).
+        clip: clip normalised values to [-clip, clip] (default: 10).
+        update: update the statistics (set False to evaluate with frozen statistics).
+    """
+
+    def __init__(self, env: gym.Env, epsilon: float = 1e-8, clip: float = 10.0,
+                 update: bool = True):
+        super().__init__(env)
+        self.epsilon, self.clip, self.update = epsilon, clip, update
+        self.stats = {key: RunningMeanStd(shape=(env.observation_space[key].shape[-1],))
+                      for key in FEATURE_KEYS if key in env.observation_space.spaces}
+
+    def _rows(self, key: str, obs: dict[str, np.ndarray]) -> np.ndarray:
+        x = obs[key]
+        if key == "edge_attr":
+            return x[np.asarray(obs["edge_mask"]).astype(bool)]
+        if key == "node_attr":
+            return x[np.asarray(obs["node_mask"]).astype(bool)]
+        return x[None, :]
+
+    def observation(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = dict(observation)
+        for key, rms in self.stats.items():
+            rows = self._rows(key, observation)
+            if self.update and len(rows):
+                rms.update(rows.astype(np.float64))
+            scaled = (observation[key] - rms.mean) / np.sqrt(rms.var + self.epsilon)
+            scaled = np.clip(scaled, -self.clip, self.clip).astype(np.float32)
+            if key == "edge_attr":
+                scaled *= np.asarray(observation["edge_mask"])[:, None]
+            elif key == "node_attr":
+                scaled *= np.asarray(observation["node_mask"])[:, None]
+            out[key] = scaled
+        return out
+
+
+def paper_wrappers(env: gym.Env, k: int = 4) -> gym.Env:
+    """The observation pipeline of the paper's policies: normalise, then stack the last k."""
+    return StackFeatures(NormalizeFeatures(env), k=k)

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Vector envs give the same results as single envs; wrappers stack and normalise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from packerl.env import PackeRLEnv
+from packerl.vector import PackeRLSB3VecEnv, PackeRLVectorEnv
+from packerl.wrappers import NormalizeFeatures, StackFeatures, paper_wrappers
+
+from .conftest import eigrp_action
+
+KW = dict(topology="nx-XS", traffic="mixed_medium", episode_steps=4)
+
+
+def single_rollouts(seeds, steps):
+    out = []
+    for s in seeds:
+        env = PackeRLEnv(**KW)
+        obs, _ = env.reset(seed=s)
+        rewards = []
+        for _ in range(steps):
+            obs, r, *_ = env.step(eigrp_action(obs, env.max_nodes))
+            rewards.append(r)
+        out.append((rewards, obs))
+        env.close()
+    return out
+
+
+def test_vector_env_matches_single_envs():
+    venv = PackeRLVectorEnv([lambda: PackeRLEnv(**KW)] * 2)
+    obs, _ = venv.reset(seed=[10, 11])
+    rewards = []
+    for _ in range(4):
+        actions = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10)
+                            for i in range(2)])
+        obs, r, term, trunc, info = venv.step(actions)
+        rewards.append(r.copy())
+    assert trunc.all()
+    expected = single_rollouts([10, 11], 4)
+    for i in range(2):
+        assert [r[i] for r in rewards] == expected[i][0]
+        np.testing.assert_array_equal(obs["edge_attr"][i], expected[i][1]["edge_attr"])
+    # next step autoresets (NEXT_STEP mode): reward 0, new episode
+    obs, r, term, trunc, info = venv.step(actions)
+    assert (r == 0).all() and not trunc.any()
+    venv.close()
+
+
+def test_vector_env_refuses_bad_actions_before_sending():
+    venv = PackeRLVectorEnv([lambda: PackeRLEnv(**KW)] * 2)
+    obs, _ = venv.reset(seed=1)
+    actions = np.zeros((2, 100), np.int64)
+    with pytest.raises(ValueError, match="environment 0: next_hops"):
+        venv.step(actions)
+    good = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10) for i in range(2)])
+    venv.step(good)  # nothing was left half-way
+    venv.close()
+
+
+def test_sb3_vec_env_resets_with_terminal_observation():
+    venv = PackeRLSB3VecEnv([lambda: PackeRLEnv(**KW)] * 2)
+    venv.seed(5)
+    obs = venv.reset()
+    for t in range(4):
+        actions = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10)
+                            for i in range(2)])
+        obs, rewards, dones, infos = venv.step(actions)
+    assert dones.all()
+    assert all(i["TimeLimit.truncated"] and "terminal_observation" in i for i in infos)
+    venv.close()
+
+
+def test_stack_features_zero_pads_then_rolls():
+    env = StackFeatures(PackeRLEnv(**KW), k=3)
+    obs, _ = env.reset(seed=2)
+    d = 9
+    assert obs["global"].shape == (3 * d,)
+    assert not obs["global"][: 2 * d].any()  # two empty frames before the first
+    first = obs["global"][2 * d:].copy()
+    obs, *_ = env.step(eigrp_action(obs, 10))
+    np.testing.assert_array_equal(obs["global"][d:2 * d], first)
+    assert env.observation_space.contains(obs)
+    env.close()
+
+
+def test_normalize_features_ignores_padding():
+    env = NormalizeFeatures(PackeRLEnv(**KW))
+    obs, _ = env.reset(seed=3)
+    for _ in range(3):
+        obs, *_ = env.step(env.action_space.sample())  # features are normalised: no EIGRP
+    mask = obs["edge_mask"].astype(bool)
+    assert not obs["edge_attr"][~mask].any()
+    rms = env.stats["edge_attr"]
+    assert rms.count > 3  # rows of real edges, not one per observation
+    datarate = rms.mean[4]
+    assert 50e6 <= datarate <= 200e6  # padding zeros would drag this down
+    env.close()
+
+
+def test_vector_env_with_paper_wrappers():
+    venv = PackeRLVectorEnv([lambda: paper_wrappers(PackeRLEnv(**KW))] * 2)
+    obs, _ = venv.reset(seed=0)
+    assert obs["edge_attr"].shape == (2, 80, 40)
+    venv.close()
