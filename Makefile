@@ -13,6 +13,8 @@ $(VENV)/.installed: pyproject.toml CMakeLists.txt $(shell find cpp -type f)
 	# Build requirements first, then build without isolation: the 300 MB ns3 wheel is then
 	# installed once, not once more in a throwaway build environment.
 	$(PIP) install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" "ns3==3.44.post0"
+	# The CPU build of PyTorch, before anything that depends on torch can pull the CUDA one.
+	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet --no-build-isolation -e ".[test]"
 	touch $@
 
