@@ -591,8 +591,7 @@ def plot_comparison(comparisons: list[Comparison], path: str | os.PathLike) -> P
     width = max(len(c.policies) for c in comparisons)
     fig, axes = plt.subplots(len(comparisons), 1, squeeze=False,
                              figsize=(2.0 + 1.6 * width, 0.2 + 3.8 * len(comparisons)))
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
     norm = Normalize(-1.0, 1.0)
     for ax, comp in zip(axes[:, 0], comparisons):
         score = np.full((len(rows), len(comp.policies)), np.nan)

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The ``packerl`` command line: exit statuses, messages, the comparison table and heatmap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from packerl.cli import main
+
+TINY = ["--topology", "nx-XS", "--traffic", "udp_high", "--episodes", "2", "--episode-steps",
+        "5", "--seed", "4", "--workers", "2", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    for policy in ("eigrp", "random_nh", "ospf"):
+        assert main(["evaluate", "--policy", policy, "--out", str(out), *TINY]) == 0
+    return out
+
+
+def test_evaluate_prints_means_and_writes_results(results, capsys):
+    run = results / "eigrp__nx-XS__udp_high__seed4"
+    assert (run / "episodes.csv").is_file() and (run / "summary.json").is_file()
+    assert main(["evaluate", "--policy", "eigrp", "--out", str(results), *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "mean over 2 episodes: goodput [MB]" in out and f"results: {run}" in out
+
+
+def test_compare_prints_table_and_saves_png(results, capsys, tmp_path):
+    png = tmp_path / "fig" / "table.png"
+    paths = [str(p) for p in sorted(results.iterdir())]
+    assert main(["compare", *paths, "--reference", "eigrp", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("nx-XS / udp_high / 5 steps x 5 ms: mean over episodes "
+                               "relative to EIGRP")
+    names = [line.split("  ")[0].strip() for line in lines[3:6]]
+    assert names == ["EIGRP", "OSPF", "Random (NH)"]
+    assert lines[3].split()[1:3] == ["2", "1"]  # the reference is 1 relative to itself
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a parent directory also works, and the default heatmap goes next to the results
+    assert main(["compare", str(results)]) == 0
+    assert (results / "comparison.png").is_file()
+    # ... and the PNG among `results/*` is ignored on the next run
+    assert main(["compare", *[str(p) for p in results.iterdir()]]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--policy", "dijkstra"], "unknown policy `dijkstra`"),
+    (["evaluate", "--policy", "eigrp", "--topology", "nx-XXS"], "unknown topology preset"),
+    (["evaluate", "--policy", "eigrp", "--traffic", "tcp_huge"], "tcp_huge"),
+    (["evaluate", "--policy", "eigrp", "--link-failures", "often"], "often"),
+    (["evaluate", "--policy", "eigrp", "--episodes", "0"], "expected a positive integer"),
+    (["evaluate", "--policy", "eigrp", "--seed", "x"], "expected a non-negative integer"),
+    (["evaluate"], "the following arguments are required: --policy"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "the following arguments are required"),
+])
+def test_bad_usage_exits_2_with_message(argv, message, capsys, tmp_path):
+    if argv and argv[0] == "evaluate":
+        argv = [*argv, "--out", str(tmp_path / "out"), "--episode-steps", "2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_bad_input_exits_2(results, capsys, tmp_path):
+    assert main(["compare", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["compare", str(tmp_path / "empty")]) == 2
+    assert "holds no evaluation results" in capsys.readouterr().err
+    assert main(["compare", str(results), "--reference", "magnneto"]) == 2
+    err = capsys.readouterr().err
+    assert "no result group contains the reference policy `magnneto`" in err
+    assert "['eigrp', 'ospf', 'random_nh']" in err
+
+
+def test_python_dash_m_packerl(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "packerl", "--help"], capture_output=True,
+                        text=True, timeout=60)
+    assert ok.returncode == 0 and "evaluate" in ok.stdout and "compare" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "packerl", "compare", str(tmp_path / "nope")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert "does not exist" in bad.stderr and "Traceback" not in bad.stderr
