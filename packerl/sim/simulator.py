@@ -271,15 +271,27 @@ class Simulator:
 
     def close(self) -> None:
         """End the episode's simulator process (gracefully if it is idle) and free memory."""
+        self._end_process()
+        self._discard_segment()
+
+    def _end_process(self) -> None:
+        """End the simulator process but keep the segment for the next episode."""
         proc = self._process
         if proc is not None and not self._pending and proc.proc.poll() is None:
+            clean = False
             try:
                 self._send(_bridge.CMD_CLOSE)
-                self._segment.wait_response(2.0)
+                clean = self._segment.wait_response(2.0)
                 proc.proc.wait(timeout=2.0)
             except (subprocess.TimeoutExpired, SimulatorError, OSError):
-                pass
+                clean = False
+            if not clean:
+                self._discard_segment()
+        elif proc is not None:
+            self._discard_segment()  # it failed or was busy: its segment is not trusted
         self._release_process()
+
+    def _discard_segment(self) -> None:
         self._segment = None
         self._arrays = {}
 
@@ -312,7 +324,7 @@ class Simulator:
         seed = int(seed)
         if seed < 0:
             raise ValueError(f"`seed` must be a non-negative integer, got {seed}")
-        self.close()
+        self._end_process()
         self._ensure_segment(topo.num_nodes, topo.num_edges)
         seg, arr = self._segment, self._arrays
         n, e = topo.num_nodes, topo.num_edges
@@ -505,8 +517,10 @@ class Simulator:
                                f"{self.timeout:g} s; it was killed (raise `timeout` if your "
                                "scenario needs longer)")
         except BaseException:
-            # KeyboardInterrupt (or our own error): never leave a process behind.
+            # KeyboardInterrupt (or our own error): never leave a process behind, and never
+            # reuse a segment whose semaphores and header a dead simulator may have left odd.
             self._release_process()
+            self._discard_segment()
             raise
         if not seg.magic_ok or seg.echoed != self._sequence:
             self._fail(SimulatorProtocolError,
@@ -525,6 +539,7 @@ class Simulator:
             tail = proc.stderr_tail()
             code = proc.proc.returncode
         self._release_process()
+        self._discard_segment()
         raise kind(message + "; call reset() to start a new simulator", stderr_tail=tail,
                    returncode=code)
 

@@ -102,3 +102,20 @@ def test_many_simulators_in_one_process():
     finally:
         for sim in sims:
             sim.close()
+
+
+def test_reset_reuses_the_segment_when_it_fits():
+    small = {"num_nodes": 3, "edges": np.array([[0, 1], [1, 2]]),
+             "datarate_bps": np.array([1e7, 1e7]), "delay_ms": np.array([1.0, 1.0])}
+    big = {"num_nodes": 5, "edges": np.array([[0, 1], [1, 2], [2, 3], [3, 4]]),
+           "datarate_bps": np.full(4, 1e7), "delay_ms": np.ones(4)}
+    with Simulator() as sim:
+        sim.reset(big)
+        segment = sim._segment
+        first_pid = sim.pid
+        sim.reset(small)
+        assert sim._segment is segment and sim.pid != first_pid
+        sim.reset({**big, "num_nodes": 6, "edges": np.array([[0, 1], [1, 2], [2, 3], [3, 4],
+                                                              [4, 5]]),
+                   "datarate_bps": np.full(5, 1e7), "delay_ms": np.ones(5)})
+        assert sim._segment is not segment  # grown
