@@ -275,7 +275,12 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             node_attr = np.zeros((self.max_nodes, len(NODE_OBS_FEATURES)), np.float32)
             node_attr[:n] = np.stack([state.node(k) for k in NODE_OBS_FEATURES], axis=1)
             obs["node_attr"] = node_attr
+        link_props = np.zeros((m, 2), np.float32)
+        link_props[:e2, 0] = state.edge("datarate_bps")
+        link_props[:e2, 1] = state.edge("delay_ms")
+        link_props *= edge_mask[:, None]
         obs.update(
+            link_props=link_props,
             edge_index=edge_index,
             edge_mask=edge_mask,
             node_mask=node_mask,

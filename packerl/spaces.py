@@ -11,6 +11,9 @@ Observation keys, in this order:
 - ``global`` (9,): the paper's d_U = 9 global features (``GLOBAL_OBS_FEATURES``).
 - ``edge_attr`` (2*max_edges, 10): d_E = 10 features per directed edge (``EDGE_OBS_FEATURES``).
 - ``node_attr`` (max_nodes, 3): only with ``node_features=True`` (``NODE_OBS_FEATURES``).
+- ``link_props`` (2*max_edges, 2): raw datarate (bit/s) and delay (ms) of every edge slot,
+  never normalised or stacked, for policies that need the true link properties (EIGRP
+  weights, FieldLines' positional distances).
 - ``edge_index`` (2, 2*max_edges) int64: source and target node of every edge slot.
 - ``edge_mask`` (2*max_edges,) int8: 1 for slots holding a working link.
 - ``node_mask`` (max_nodes,) int8: 1 for real nodes.
@@ -72,6 +75,7 @@ def observation_space(max_nodes: int, max_edges: int, node_features: bool = Fals
         entries["node_attr"] = spaces.Box(-inf, inf, (max_nodes, len(NODE_OBS_FEATURES)),
                                           np.float32)
     entries.update(
+        link_props=spaces.Box(0, inf, (m, 2), np.float32),
         edge_index=spaces.Box(0, max_nodes - 1, (2, m), np.int64),
         edge_mask=spaces.MultiBinary(m),
         node_mask=spaces.MultiBinary(max_nodes),

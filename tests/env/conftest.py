@@ -6,14 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from packerl.routing import eigrp_weights, next_hops_from_weights
-from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, graph_of, next_hops_to_action
+from packerl.spaces import DATARATE, DELAY, graph_of, next_hops_to_action
 
 
 def eigrp_action(obs: dict, max_nodes: int) -> np.ndarray:
     """EIGRP next hops for an observation (small test helper)."""
     n, slots, ei = graph_of(obs)
-    latest = obs["edge_attr"][:, -len(EDGE_OBS_FEATURES):]  # the newest frame if stacked
-    w = eigrp_weights(latest[slots, DATARATE], latest[slots, DELAY])
+    w = eigrp_weights(obs["link_props"][slots, 0], obs["link_props"][slots, 1])
     return next_hops_to_action(next_hops_from_weights(n, ei, w), max_nodes)
 
 
