@@ -42,6 +42,21 @@ from policies.base import ActionType, Policy
 UNUSED_SLOT_WEIGHT = 1.0
 
 
+def link_properties(observation: dict[str, np.ndarray],
+                    slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw (datarate_bps, delay_ms) of the given edge slots, as float64.
+
+    Read from the observation's ``link_props`` key (raw values, never normalised or stacked)
+    when present, else from the ``edge_attr`` columns ``DATARATE`` and ``DELAY``.
+    """
+    props = observation.get("link_props")
+    if props is not None:
+        props = np.asarray(props, dtype=np.float64)
+        return props[slots, 0], props[slots, 1]
+    attr = np.asarray(observation["edge_attr"], dtype=np.float64)
+    return attr[slots, DATARATE], attr[slots, DELAY]
+
+
 def _padded_weights(slots: np.ndarray, weights: np.ndarray, max_edges: int) -> np.ndarray:
     out = np.full(2 * max_edges, UNUSED_SLOT_WEIGHT, np.float64)
     out[slots] = weights
@@ -74,12 +89,11 @@ class ShortestPathPolicy(Policy):
         datarates and delays."""
         mask = np.ascontiguousarray(observation["edge_mask"], dtype=np.int8)
         slots = np.flatnonzero(mask)
-        attr = np.asarray(observation["edge_attr"])
+        datarate, delay = link_properties(observation, slots)
         h = hashlib.blake2b(digest_size=16)
         for part in (mask,
                      np.ascontiguousarray(np.asarray(observation["edge_index"])[:, slots]),
-                     np.ascontiguousarray(attr[slots, DATARATE]),
-                     np.ascontiguousarray(attr[slots, DELAY]),
+                     datarate, delay,
                      np.asarray(observation["node_mask"], dtype=np.int8)):
             h.update(part.tobytes())
         return h.digest()
@@ -89,8 +103,7 @@ class ShortestPathPolicy(Policy):
         if key == self._key:
             return
         n, slots, edge_index = graph_of(observation)
-        attr = np.asarray(observation["edge_attr"], dtype=np.float64)
-        w = self.link_weights(attr[slots, DATARATE], attr[slots, DELAY])
+        w = self.link_weights(*link_properties(observation, slots))
         table = next_hops_from_weights(n, edge_index, w)
         self.recomputations += 1
         self._weights = _padded_weights(slots, w, self.max_edges)
@@ -241,6 +254,7 @@ __all__ = [
     "RandomNextHop",
     "ShortestPathPolicy",
     "check_policy_name",
+    "link_properties",
     "make_policy",
     "policy_label",
 ]

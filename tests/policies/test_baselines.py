@@ -41,7 +41,8 @@ def make_obs(n: int, edges: list[tuple[int, int]], datarate: np.ndarray, delay: 
             adjacency[a, b] |= up
     node_mask = np.zeros(max_nodes, np.int8)
     node_mask[:n] = 1
-    return {"global": np.zeros(9, np.float32), "edge_attr": edge_attr,
+    link_props = edge_attr[:, [DATARATE, DELAY]].copy()
+    return {"global": np.zeros(9, np.float32), "edge_attr": edge_attr, "link_props": link_props,
             "edge_index": edge_index, "edge_mask": edge_mask, "node_mask": node_mask,
             "adjacency": adjacency, "sizes": np.array([n, int(edge_mask.sum())])}
 
@@ -113,6 +114,18 @@ def test_delay_matters_for_eigrp_not_ospf():
     obs = make_obs(3, edges, np.array([1e8, 1e8, 1e8]), np.array([20.0, 1.0, 1.0]))
     assert action_to_next_hops(OSPF(MAX_NODES, MAX_EDGES).act(obs), MAX_NODES, 3)[0, 2] == 2
     assert action_to_next_hops(EIGRP(MAX_NODES, MAX_EDGES).act(obs), MAX_NODES, 3)[0, 2] == 1
+
+
+def test_raw_link_props_win_over_normalised_edge_features():
+    edges = [(0, 2), (0, 1), (1, 2)]
+    obs = make_obs(3, edges, np.array([1e8, 1e8, 1e8]), np.array([20.0, 1.0, 1.0]))
+    expected = EIGRP(MAX_NODES, MAX_EDGES).weights(obs)
+    scrambled = {**obs, "edge_attr": np.random.default_rng(0).normal(
+        size=obs["edge_attr"].shape).astype(np.float32)}  # as after a normalisation wrapper
+    np.testing.assert_array_equal(EIGRP(MAX_NODES, MAX_EDGES).weights(scrambled), expected)
+    # without `link_props` the raw columns of edge_attr are used
+    plain = {k: v for k, v in obs.items() if k != "link_props"}
+    np.testing.assert_array_equal(EIGRP(MAX_NODES, MAX_EDGES).weights(plain), expected)
 
 
 def test_cache_recomputes_only_on_topology_change():
