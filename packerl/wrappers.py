@@ -47,6 +47,32 @@ class _SplitStepWrapper(gym.ObservationWrapper):
         return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
 
 
+class FrameStacker:
+    """The last ``k`` values of each feature key side by side (zeros before the first)."""
+
+    def __init__(self, k: int):
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.k = k
+        self._frames: dict[str, deque] = {}
+
+    def clear(self) -> None:
+        self._frames = {}
+
+    def __call__(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = dict(observation)
+        for key in FEATURE_KEYS:
+            if key not in observation:
+                continue
+            frames = self._frames.get(key)
+            if frames is None:
+                frames = deque([np.zeros_like(observation[key])] * (self.k - 1), maxlen=self.k)
+                self._frames[key] = frames
+            frames.append(observation[key])
+            out[key] = np.concatenate(list(frames), axis=-1)
+        return out
+
+
 class StackFeatures(_SplitStepWrapper):
     """Concatenate the last ``k`` observations' features along their last axis.
 
@@ -56,8 +82,7 @@ class StackFeatures(_SplitStepWrapper):
 
     def __init__(self, env: gym.Env, k: int = 4):
         super().__init__(env)
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+        self.stacker = FrameStacker(k)
         self.k = k
         entries = dict(env.observation_space.spaces)
         for key in FEATURE_KEYS:
@@ -66,20 +91,31 @@ class StackFeatures(_SplitStepWrapper):
                 shape = box.shape[:-1] + (box.shape[-1] * k,)
                 entries[key] = spaces.Box(-np.inf, np.inf, shape, np.float32)
         self.observation_space = spaces.Dict(entries)
-        self._frames: dict[str, deque] = {}
 
     def reset(self, **kwargs: Any):
         obs, info = self.env.reset(**kwargs)
-        self._frames = {key: deque([np.zeros_like(obs[key])] * (self.k - 1), maxlen=self.k)
-                        for key in FEATURE_KEYS if key in obs}
+        self.stacker.clear()
         return self.observation(obs), info
 
     def observation(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = dict(observation)
-        for key, frames in self._frames.items():
-            frames.append(observation[key])
-            out[key] = np.concatenate(list(frames), axis=-1)
-        return out
+        return self.stacker(observation)
+
+
+def normalize(observation: dict[str, np.ndarray], stats: dict[str, RunningMeanStd],
+              epsilon: float = 1e-8, clip: float = 10.0) -> dict[str, np.ndarray]:
+    """Normalise the feature keys with ``stats`` (no update); padding stays zero."""
+    out = dict(observation)
+    for key, rms in stats.items():
+        if key not in observation:
+            continue
+        scaled = (observation[key] - rms.mean) / np.sqrt(rms.var + epsilon)
+        scaled = np.clip(scaled, -clip, clip).astype(np.float32)
+        if key == "edge_attr":
+            scaled *= np.asarray(observation["edge_mask"])[:, None]
+        elif key == "node_attr":
+            scaled *= np.asarray(observation["node_mask"])[:, None]
+        out[key] = scaled
+    return out
 
 
 class NormalizeFeatures(_SplitStepWrapper):
@@ -90,14 +126,21 @@ class NormalizeFeatures(_SplitStepWrapper):
         epsilon: added to the variance (default: 1e-8).
         clip: clip normalised values to [-clip, clip] (default: 10).
         update: update the statistics (set False to evaluate with frozen statistics).
+        stats: a dict of ``RunningMeanStd`` per key to use and fill; several environments
+            given the same dict share their statistics (as in one vector env), and it is
+            what a training checkpoint saves.
     """
 
     def __init__(self, env: gym.Env, epsilon: float = 1e-8, clip: float = 10.0,
-                 update: bool = True):
+                 update: bool = True, stats: dict[str, RunningMeanStd] | None = None):
         super().__init__(env)
         self.epsilon, self.clip, self.update = epsilon, clip, update
-        self.stats = {key: RunningMeanStd(shape=(env.observation_space[key].shape[-1],))
-                      for key in FEATURE_KEYS if key in env.observation_space.spaces}
+        keys = [key for key in FEATURE_KEYS if key in env.observation_space.spaces]
+        if stats is None:
+            stats = {}
+        for key in keys:  # a dict passed in is filled and shared (e.g. by a vector env's envs)
+            stats.setdefault(key, RunningMeanStd(shape=(env.observation_space[key].shape[-1],)))
+        self.stats = stats
 
     def _rows(self, key: str, obs: dict[str, np.ndarray]) -> np.ndarray:
         x = obs[key]
@@ -108,21 +151,15 @@ class NormalizeFeatures(_SplitStepWrapper):
         return x[None, :]
 
     def observation(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = dict(observation)
-        for key, rms in self.stats.items():
-            rows = self._rows(key, observation)
-            if self.update and len(rows):
-                rms.update(rows.astype(np.float64))
-            scaled = (observation[key] - rms.mean) / np.sqrt(rms.var + self.epsilon)
-            scaled = np.clip(scaled, -self.clip, self.clip).astype(np.float32)
-            if key == "edge_attr":
-                scaled *= np.asarray(observation["edge_mask"])[:, None]
-            elif key == "node_attr":
-                scaled *= np.asarray(observation["node_mask"])[:, None]
-            out[key] = scaled
-        return out
+        if self.update:
+            for key, rms in self.stats.items():
+                rows = self._rows(key, observation)
+                if len(rows):
+                    rms.update(rows.astype(np.float64))
+        return normalize(observation, self.stats, self.epsilon, self.clip)
 
 
-def paper_wrappers(env: gym.Env, k: int = 4) -> gym.Env:
+def paper_wrappers(env: gym.Env, k: int = 4, stats: dict[str, RunningMeanStd] | None = None,
+                   update: bool = True) -> gym.Env:
     """The observation pipeline of the paper's policies: normalise, then stack the last k."""
-    return StackFeatures(NormalizeFeatures(env), k=k)
+    return StackFeatures(NormalizeFeatures(env, stats=stats, update=update), k=k)

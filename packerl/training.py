@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""PPO training of FieldLines and M-Slim with stable-baselines3 (PackeRL paper, Appendix B.7).
+
+One iteration = ``episodes_per_iteration`` full episodes collected by ``n_envs`` environments
+stepped concurrently (:class:`packerl.vector.PackeRLSB3VecEnv`), then ``n_epochs`` PPO epochs.
+Observations go through the paper's pipeline (running normalisation shared by all training
+environments, then the last 4 frames stacked). FieldLines executes EIGRP's actions for its
+first ``warm_start_iterations`` iterations. After every iteration the run directory gets a
+checkpoint (model, normalisation statistics, iteration counter), so an interrupted run loses
+at most one iteration and ``resume=True`` continues from there.
+
+Run directory layout (``<out>/<policy>__<topology>__<traffic>__seed<seed>/``)::
+
+    config.json          the TrainConfig
+    checkpoint.zip       the latest model (SB3 format)
+    checkpoint_stats.pkl the normalisation statistics that go with it
+    state.json           {"iteration": i, ...} of the latest checkpoint
+    eval.csv             periodic deterministic evaluation
+    tensorboard/         SB3 + evaluation scalars
+    model.zip, model_stats.pkl   the final model (also loadable by `packerl evaluate`)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import pickle
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+POLICY_CLASSES = {
+    "fieldlines": ("policies.fieldlines", "FieldLinesPolicy", "next_hop"),
+    "mslim": ("policies.mslim", "MSlimPolicy", "link_weights"),
+}
+DEFAULT_LR = {"fieldlines": 5e-5, "mslim": 3e-3}
+DEFAULT_WARM_START = {"fieldlines": 5, "mslim": 0}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (defaults: the paper's Appendix B.7)."""
+
+    policy: Literal["fieldlines", "mslim"] = "fieldlines"
+    """which policy to train"""
+    topology: str = "nx-XS"
+    """synnet topology preset of the training scenarios"""
+    traffic: str = "flex"
+    """synnet traffic preset ("flex" draws intensity and TCP share per episode)"""
+    link_failures: str | None = None
+    """None or 'weibull'"""
+    episode_steps: int = 100
+    """steps per episode (5 ms each)"""
+    iterations: int = 100
+    """PPO iterations (100 x 16 episodes x 100 steps = 160,000 steps)"""
+    episodes_per_iteration: int = 16
+    """episodes collected per iteration"""
+    n_envs: int = 2
+    """environments stepped concurrently (each runs its own simulator process)"""
+    n_epochs: int = 10
+    batch_size: int = 400
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    clip_range_vf: float | None = 0.2
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    learning_rate: float | None = None
+    """Adam learning rate (default: 5e-5 FieldLines, 3e-3 M-Slim)"""
+    warm_start_iterations: int | None = None
+    """iterations that execute EIGRP's actions (default: 5 FieldLines, 0 M-Slim)"""
+    stack: int = 4
+    """observations stacked (B.4)"""
+    eval_every: int = 10
+    """evaluate every this many iterations (0: never)"""
+    eval_episodes: int = 4
+    """deterministic evaluation episodes (fixed seeds)"""
+    eval_traffic: str | None = None
+    """traffic preset for evaluation (default: tcp_high for flex training, else the same)"""
+    seed: int = 0
+    """seeds PPO, the environments' scenario draws and the simulators"""
+    out: str = "runs"
+    """parent directory of the run directory"""
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICY_CLASSES:
+            raise ValueError(f"unknown policy {self.policy!r}; valid: {sorted(POLICY_CLASSES)}")
+        for name in ("iterations", "episodes_per_iteration", "n_envs", "n_epochs",
+                     "batch_size", "episode_steps", "stack"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
+        if self.episodes_per_iteration % self.n_envs:
+            raise ValueError(
+                f"episodes_per_iteration ({self.episodes_per_iteration}) must be a multiple of "
+                f"n_envs ({self.n_envs}) so that every environment runs whole episodes")
+        if self.learning_rate is None:
+            self.learning_rate = DEFAULT_LR[self.policy]
+        if self.warm_start_iterations is None:
+            self.warm_start_iterations = DEFAULT_WARM_START[self.policy]
+        if self.eval_traffic is None:
+            self.eval_traffic = "tcp_high" if self.traffic == "flex" else self.traffic
+
+    @property
+    def action_type(self) -> str:
+        return POLICY_CLASSES[self.policy][2]
+
+    @property
+    def steps_per_iteration(self) -> int:
+        return self.episodes_per_iteration * self.episode_steps
+
+    def run_dir(self) -> Path:
+        return Path(self.out) / f"{self.policy}__{self.topology}__{self.traffic}__seed{self.seed}"
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainConfig:
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def policy_class(name: str) -> type:
+    """The SB3 policy class for ``name`` (imported lazily: torch is heavy)."""
+    import importlib
+
+    module, attr, _ = POLICY_CLASSES[name]
+    return getattr(importlib.import_module(module), attr)
+
+
+def make_env(config: TrainConfig, stats: dict, *, traffic: str | None = None,
+             update_stats: bool = True):
+    """One wrapped training/evaluation environment."""
+    from packerl.env import PackeRLEnv
+    from packerl.wrappers import paper_wrappers
+
+    env = PackeRLEnv(topology=config.topology, traffic=traffic or config.traffic,
+                     link_failures=config.link_failures, episode_steps=config.episode_steps,
+                     action_type=config.action_type)  # type: ignore[arg-type]
+    return paper_wrappers(env, k=config.stack, stats=stats, update=update_stats)
+
+
+def save_stats(stats: dict, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump({k: (v.mean, v.var, v.count) for k, v in stats.items()}, f)
+    os.replace(tmp, path)
+
+
+def load_stats(path: Path, into: dict | None = None) -> dict:
+    """Load normalisation statistics (into an existing shared dict if given)."""
+    from gymnasium.wrappers.utils import RunningMeanStd
+
+    with Path(path).open("rb") as f:
+        raw = pickle.load(f)
+    into = {} if into is None else into
+    for key, (mean, var, count) in raw.items():
+        rms = into.setdefault(key, RunningMeanStd(shape=np.shape(mean)))
+        rms.mean, rms.var, rms.count = np.array(mean), np.array(var), count
+    return into
+
+
+def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: dict) -> None:
+    tmp = run / "checkpoint.tmp.zip"
+    model.save(tmp)
+    save_stats(stats, run / "checkpoint_stats.pkl")
+    os.replace(tmp, run / "checkpoint.zip")
+    state = {"iteration": iteration, "num_timesteps": int(model.num_timesteps), **extra}
+    (run / "state.json.tmp").write_text(json.dumps(state, indent=2))
+    os.replace(run / "state.json.tmp", run / "state.json")
+
+
+def evaluate_model(model: Any, config: TrainConfig, stats: dict,
+                   episodes: int) -> dict[str, float]:
+    """Deterministic episodes on fixed seeds with frozen statistics; mean episode metrics."""
+    from packerl.vector import PackeRLSB3VecEnv
+
+    frozen = {k: v for k, v in stats.items()}
+    venv = PackeRLSB3VecEnv([lambda: make_env(config, frozen, traffic=config.eval_traffic,
+                                              update_stats=False)])
+    rows = []
+    try:
+        for episode in range(episodes):
+            venv.seed(10_000 + episode)
+            obs = venv.reset()
+            ret, done = 0.0, False
+            while not done:
+                action, _ = model.predict(obs, deterministic=True)
+                obs, reward, dones, infos = venv.step(action)
+                ret += float(reward[0])
+                done = bool(dones[0])
+            metrics = infos[0].get("episode_metrics", {})
+            rows.append({"return": ret, **metrics})
+    finally:
+        venv.close()
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
+    """Train (or resume) a run; returns the run directory. See the module docstring."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+    from tqdm.auto import tqdm
+
+    from packerl.vector import PackeRLSB3VecEnv
+
+    run = config.run_dir()
+    if run.exists() and (run / "state.json").exists() and not resume:
+        raise FileExistsError(f"`{run}` already holds a run; pass resume=True (--resume) to "
+                              "continue it, or choose another --out/--seed")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(asdict(config), indent=2))
+
+    stats: dict = {}
+    env_fns = [lambda: make_env(config, stats)] * config.n_envs
+    venv = VecMonitor(PackeRLSB3VecEnv(env_fns))
+    venv.seed(config.seed)
+    n_steps = config.steps_per_iteration // config.n_envs
+    start = 0
+    tensorboard = str(run / "tensorboard")
+    try:
+        if resume and (run / "checkpoint.zip").exists():
+            state = json.loads((run / "state.json").read_text())
+            start = int(state["iteration"])
+            load_stats(run / "checkpoint_stats.pkl", stats)
+            model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu",
+                             tensorboard_log=tensorboard)
+        else:
+            model = PPO(
+                policy_class(config.policy), venv, learning_rate=config.learning_rate,
+                n_steps=n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
+                gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
+                clip_range_vf=config.clip_range_vf, vf_coef=config.vf_coef,
+                max_grad_norm=config.max_grad_norm, policy_kwargs=config.policy_kwargs,
+                tensorboard_log=tensorboard, seed=config.seed, device="cpu", verbose=0)
+        bar = tqdm(total=config.iterations, initial=start, desc=f"train {config.policy}",
+                   unit="it", disable=not progress)
+        t0 = time.monotonic()
+        for iteration in range(start, config.iterations):
+            warm = iteration < int(config.warm_start_iterations or 0)
+            if hasattr(model.policy, "warm_start"):
+                model.policy.warm_start = warm
+            model.learn(total_timesteps=n_steps * config.n_envs, reset_num_timesteps=False,
+                        tb_log_name="ppo", progress_bar=False)
+            returns = [e["r"] for e in model.ep_info_buffer]
+            extra = {"mean_return": float(np.mean(returns)) if returns else None,
+                     "warm_start": warm, "wall_seconds": time.monotonic() - t0}
+            if config.eval_every and (iteration + 1) % config.eval_every == 0:
+                result = evaluate_model(model, config, stats, config.eval_episodes)
+                _append_eval(run / "eval.csv", iteration + 1, int(model.num_timesteps), result)
+                for key, value in result.items():
+                    model.logger.record(f"eval/{key}", value)
+                model.logger.dump(model.num_timesteps)
+                extra["eval_return"] = result["return"]
+            _save_checkpoint(model, stats, run, iteration + 1, extra)
+            bar.set_postfix(ret=extra["mean_return"], warm=warm)
+            bar.update(1)
+        bar.close()
+        model.save(run / "model.zip")
+        save_stats(stats, run / "model_stats.pkl")
+    finally:
+        venv.close()
+    return run
+
+
+def _append_eval(path: Path, iteration: int, timesteps: int, result: dict[str, float]) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["iteration", "timesteps", *result])
+        if new:
+            writer.writeheader()
+        writer.writerow({"iteration": iteration, "timesteps": timesteps, **result})

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A trained PPO model (FieldLines or M-Slim) behind the common :class:`Policy` interface.
+
+It replays the training observation pipeline on raw observations: normalisation with the
+statistics saved next to the model (frozen), then stacking of the last ``k`` frames, which
+:meth:`reset` clears at the start of every episode. Actions are deterministic (argmax for
+FieldLines, the Gaussian mean for M-Slim).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from packerl.wrappers import FrameStacker, normalize
+from policies.base import Policy
+
+
+def resolve_model(path: str | Path) -> tuple[Path, Path, Path]:
+    """(model.zip, stats.pkl, config.json) for a run directory or a model/checkpoint zip."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "model.zip" if (p / "model.zip").exists() else p / "checkpoint.zip"
+    if not p.is_file():
+        raise ValueError(f"no trained model at `{path}`; give a run directory or a .zip file "
+                         "written by `packerl train`")
+    stats = p.with_name(p.stem + "_stats.pkl")
+    config = p.with_name("config.json")
+    for needed in (stats, config):
+        if not needed.is_file():
+            raise ValueError(f"`{needed}` is missing next to `{p}`; a trained model needs the "
+                             "normalisation statistics and config.json of its run")
+    return p, stats, config
+
+
+class LearnedPolicy(Policy):
+    """A model trained by ``packerl train``.
+
+    Args:
+        path: run directory or model ``.zip``.
+        max_nodes, max_edges: the evaluation environment's padding (must match the model's).
+        action_type: must match the model's (``next_hop`` for FieldLines, ``link_weights``
+            for M-Slim); taken from the run's config when None.
+    """
+
+    name = "learned"
+    supported_action_types = ("next_hop", "link_weights")
+
+    def __init__(self, path: str | Path, max_nodes: int, max_edges: int,
+                 action_type: str | None = None):
+        from stable_baselines3 import PPO
+
+        from packerl.training import POLICY_CLASSES, TrainConfig, load_stats
+
+        model_path, stats_path, config_path = resolve_model(path)
+        self.config = TrainConfig.from_json(config_path)
+        own = POLICY_CLASSES[self.config.policy][2]
+        if action_type is not None and action_type != own:
+            raise ValueError(f"the model at `{path}` produces `{own}` actions, the environment "
+                             f"takes `{action_type}`; evaluate it on the matching env variant")
+        super().__init__(max_nodes, max_edges, own)  # type: ignore[arg-type]
+        self.name = f"{self.config.policy}:{Path(path).name}"
+        self.model = PPO.load(model_path, device="cpu")
+        self.stats = load_stats(stats_path)
+        self.k = self.config.stack
+        expected = self.model.observation_space["edge_attr"].shape[0]
+        if expected != 2 * max_edges:
+            raise ValueError(f"the model was trained with {expected // 2} edge slots, the env has "
+                             f"{max_edges}; create the env with max_edges={expected // 2}")
+        self._stack = FrameStacker(self.k)
+
+    @classmethod
+    def from_env(cls, env: Any, path: str | Path = "", **kwargs: Any) -> LearnedPolicy:
+        base = env.unwrapped
+        return cls(path, base.max_nodes, base.max_edges, getattr(base, "action_type", None))
+
+    def reset(self) -> None:
+        self._stack.clear()
+
+    def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
+        obs = self._stack(normalize(observation, self.stats))
+        batch = {k: v[None] for k, v in obs.items()}
+        action, _ = self.model.predict(batch, deterministic=True)
+        return np.asarray(action[0])
