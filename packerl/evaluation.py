@@ -87,7 +87,9 @@ class EvalConfig:
 
     @property
     def run_name(self) -> str:
-        name = f"{self.policy}__{self.topology}__{self.traffic}__seed{self.seed}"
+        from policies.baselines import policy_slug
+
+        name = f"{policy_slug(self.policy)}__{self.topology}__{self.traffic}__seed{self.seed}"
         if self.link_failures not in (None, "none"):
             name += f"__{self.link_failures}"
         return name
@@ -310,6 +312,14 @@ def evaluate(
         raise ValueError(f"`workers` must be an integer >= 1, got {workers!r}")
     if link_failures == "none":
         link_failures = None
+    from policies.baselines import is_learned_model
+
+    if is_learned_model(policy_name):  # the env variant the model was trained for
+        from policies.learned import resolve_model
+        from packerl.training import POLICY_CLASSES, TrainConfig
+
+        trained = TrainConfig.from_json(resolve_model(policy_name)[2])
+        action_type = POLICY_CLASSES[trained.policy][2]
     config = EvalConfig(policy=policy_name, topology=topology, traffic=traffic, seed=int(seed),
                         link_failures=link_failures, episode_steps=int(episode_steps),
                         step_ms=float(step_ms), action_type=action_type,

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -213,14 +214,31 @@ def policy_label(name: str) -> str:
     return getattr(cls, "label", name) if cls is not None else name
 
 
+def is_learned_model(name: str) -> bool:
+    """True if ``name`` is a trained model: a ``.zip`` file or a run directory of
+    ``packerl train``."""
+    if not isinstance(name, str) or name in POLICIES:
+        return False
+    p = Path(name)
+    return (p.is_file() and p.suffix == ".zip") or (p / "config.json").is_file()
+
+
+def policy_slug(name: str) -> str:
+    """A file-name-safe identifier of a policy (trained models: ``learned-<run or file>``)."""
+    if is_learned_model(name):
+        p = Path(name)
+        return "learned-" + (p.parent.name + "-" + p.stem if p.suffix == ".zip" else p.name)
+    return name
+
+
 def check_policy_name(name: str) -> str:
     """Return ``name`` if it is a registered policy, else raise ``ValueError`` listing the
     valid names."""
-    if name in POLICIES:
+    if name in POLICIES or is_learned_model(name):
         return name
     hint = ""
     if isinstance(name, str) and name.endswith(".zip"):
-        hint = " (loading trained models from .zip files is not supported yet)"
+        hint = f" (no trained model at `{name}`)"
     lowered = name.lower() if isinstance(name, str) else name
     if lowered in POLICIES:
         hint = f"; did you mean `{lowered}`?"
@@ -240,6 +258,10 @@ def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> 
         ValueError: for an unknown name (the message lists the valid ones) or an action type
             the policy cannot produce.
     """
+    if is_learned_model(name):
+        from policies.learned import LearnedPolicy
+
+        return LearnedPolicy.from_env(env, path=name)
     cls = POLICIES[check_policy_name(name)]
     if issubclass(cls, _SEEDED):
         kwargs.setdefault("seed", seed)
@@ -254,6 +276,8 @@ __all__ = [
     "RandomNextHop",
     "ShortestPathPolicy",
     "check_policy_name",
+    "is_learned_model",
+    "policy_slug",
     "link_properties",
     "make_policy",
     "policy_label",

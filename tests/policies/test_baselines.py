@@ -263,13 +263,13 @@ def test_link_weight_env_accepts_eigrp_weights():
 
 def test_make_policy_errors_list_valid_names():
     env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low")
-    valid = str(sorted(POLICIES))
+    valid = str(sorted(POLICIES))  # plus trained models (a .zip or a run directory)
     with pytest.raises(ValueError, match=re.escape(f"unknown policy `dijkstra`; valid: {valid}")):
         make_policy("dijkstra", env)
     with pytest.raises(ValueError, match=re.escape("did you mean `eigrp`?")):
         make_policy("EIGRP", env)
-    with pytest.raises(ValueError, match=re.escape(".zip files is not supported yet")):
-        make_policy("runs/fieldlines.zip", env)
+    with pytest.raises(ValueError, match=re.escape("no trained model at `runs/missing.zip`")):
+        make_policy("runs/missing.zip", env)
     with pytest.raises(ValueError, match=re.escape("cannot produce `link_weights` actions")):
         RandomNextHop(MAX_NODES, MAX_EDGES, action_type="link_weights")
     env.close()
