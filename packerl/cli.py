@@ -63,8 +63,44 @@ def build_parser() -> argparse.ArgumentParser:
     from policies.baselines import POLICIES
 
     parser = argparse.ArgumentParser(
-        prog="packerl", description="Evaluate routing policies on PackeRL and compare them.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{evaluate,compare}")
+        prog="packerl", description="Train, evaluate and compare routing policies on PackeRL.")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{train,evaluate,compare}")
+
+    tr = sub.add_parser(
+        "train", help="train FieldLines or M-Slim with PPO (defaults: the paper's B.7)",
+        description="Train a GNN routing policy with stable-baselines3 PPO. Every iteration "
+                    "collects --episodes-per-iteration episodes with --envs simulators in "
+                    "parallel and is checkpointed; --resume continues an interrupted run. "
+                    "The run directory is OUT/<policy>__<topology>__<traffic>__seed<SEED>; "
+                    "pass it to `packerl evaluate --policy`.")
+    tr.add_argument("--policy", required=True, choices=["fieldlines", "mslim"])
+    tr.add_argument("--topology", default="nx-XS", help="synnet topology preset (default: nx-XS)")
+    tr.add_argument("--traffic", default="flex", help="synnet traffic preset (default: flex)")
+    tr.add_argument("--link-failures", default=None, help="none or weibull (default: none)")
+    tr.add_argument("--iterations", type=_positive_int, default=100,
+                    help="PPO iterations (default: 100 = 160,000 steps)")
+    tr.add_argument("--episodes-per-iteration", type=_positive_int, default=16,
+                    help="episodes per iteration (default: 16)")
+    tr.add_argument("--episode-steps", type=_positive_int, default=100,
+                    help="steps per episode (default: 100)")
+    tr.add_argument("--envs", type=_positive_int, default=2,
+                    help="environments stepped in parallel (default: 2)")
+    tr.add_argument("--n-epochs", type=_positive_int, default=10, help="PPO epochs (default: 10)")
+    tr.add_argument("--batch-size", type=_positive_int, default=400,
+                    help="minibatch size (default: 400)")
+    tr.add_argument("--lr", type=_positive_float, default=None,
+                    help="Adam learning rate (default: 5e-5 FieldLines, 3e-3 M-Slim)")
+    tr.add_argument("--warm-start", type=int, default=None,
+                    help="iterations executing EIGRP's actions (default: 5 FieldLines, 0 M-Slim)")
+    tr.add_argument("--eval-every", type=int, default=10,
+                    help="evaluate every N iterations, 0 = never (default: 10)")
+    tr.add_argument("--eval-episodes", type=_positive_int, default=4,
+                    help="episodes per evaluation (default: 4)")
+    tr.add_argument("--seed", type=_seed, default=0, help="seed (default: 0)")
+    tr.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
+    tr.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ev = sub.add_parser(
         "evaluate", help="run a policy for some episodes and write episodes.csv/summary.json",
@@ -141,6 +177,39 @@ def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from packerl.training import TrainConfig, train
+
+    try:
+        config = TrainConfig(
+            policy=args.policy, topology=args.topology, traffic=args.traffic,
+            link_failures=None if args.link_failures in (None, "none") else args.link_failures,
+            iterations=args.iterations, episodes_per_iteration=args.episodes_per_iteration,
+            episode_steps=args.episode_steps, n_envs=args.envs, n_epochs=args.n_epochs,
+            batch_size=args.batch_size, learning_rate=args.lr,
+            warm_start_iterations=args.warm_start, eval_every=args.eval_every,
+            eval_episodes=args.eval_episodes, seed=args.seed, out=args.out)
+        from packerl.env import PackeRLEnv
+
+        PackeRLEnv(topology=config.topology, traffic=config.traffic,
+                   link_failures=config.link_failures).close()  # preset names, early
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(f"training {config.policy} on {config.topology} / {config.traffic}: "
+          f"{config.iterations} iterations x {config.steps_per_iteration} steps, "
+          f"{config.n_envs} parallel environments -> {config.run_dir()}", flush=True)
+    try:
+        run = train(config, resume=args.resume, progress=not args.no_progress)
+    except FileExistsError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print("\ninterrupted: the last finished iteration is checkpointed; add --resume to "
+              "continue", file=sys.stderr)
+        return INTERRUPTED
+    print(f"model: {run / 'model.zip'}  (evaluate with: packerl evaluate --policy {run} ...)")
+    return 0
+
+
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from packerl.evaluation import compare, find_run_dirs, format_comparison, plot_comparison
 
@@ -168,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         sub = parser._subparsers._group_actions[0].choices[args.command]  # for its prog
+        if args.command == "train":
+            return _train(args, sub)
         if args.command == "evaluate":
             return _evaluate(args, sub)
         return _compare(args, sub)
