@@ -9,7 +9,6 @@ FieldLines, the Gaussian mean for M-Slim).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

@@ -64,7 +64,7 @@ def test_sb3_vec_env_resets_with_terminal_observation():
     venv = PackeRLSB3VecEnv([lambda: PackeRLEnv(**KW)] * 2)
     venv.seed(5)
     obs = venv.reset()
-    for t in range(4):
+    for _ in range(4):
         actions = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10)
                             for i in range(2)])
         obs, rewards, dones, infos = venv.step(actions)
