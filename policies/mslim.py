@@ -1,0 +1,574 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""M-Slim: link-weight routing by an MPN on the line digraph (PackeRL paper, Section 5.1).
+
+M-Slim ("MAGNNETO-Slim") turns a network state S_t into one positive weight per working
+directed link; the environment (``packerl/PackeRL-LinkWeights-v0``) routes by shortest paths
+over these weights, one all-pairs shortest-path computation (APSP) per step.
+
+Pipeline (one observation, batched over graphs in practice):
+
+1. **Line digraph** (Appendix B.6, :func:`line_digraph`): every working directed edge
+   ``(u, v)`` becomes a node; an arc ``(u, v) -> (v, x)`` joins it to every working edge that
+   leaves ``v``. The U-turn ``(u, v) -> (v, u)`` is *included*: the paper's definition
+   ``P = {((u, v), (w, x)) | v = w}`` does not exclude ``x = u``, and MAGNNETO, whose input and
+   output representation M-Slim keeps, uses the plain line digraph. ``u_turns=False`` drops them.
+2. **Inputs** per line-digraph node, i.e. per directed link: its link utilisation (column
+   ``link_util`` of every stacked frame of ``edge_attr``, oldest first; ``lu_frames="last"``
+   keeps the newest only) and its *last link weight* (see below), divided by the mean over
+   the graph's working links (shortest paths do not depend on the weights' scale).
+3. **Actor**: an MPN (:class:`policies.mpn.MPN`, L = 2 steps, width 12, Appendix B.8) over the
+   line digraph, a linear read-out per node and Softplus: the mean ``mu > 0`` of a diagonal
+   Gaussian with one learnable standard deviation ``sigma`` shared by all links (initial 1;
+   one scalar so that the policy works on any topology size).
+4. **Critic** (Appendix B.7): a separate network of the same design; the mean over its
+   per-link outputs is the value of the graph.
+
+**Last link weights.** The paper feeds the weights the policy chose at the previous step.
+stable-baselines3 policies must be stateless functions of the observation (PPO re-evaluates
+stored observations in random minibatches), and the environment's observation does not carry
+the previous action. So the policy reads the observation key ``last_link_weights``
+``(2 * max_edges,)`` when the observation space has one, and otherwise (the current
+environment) uses the link's EIGRP weight ``256 * (1e7 / bw_kbps + delay_us / 10)`` computed
+from ``link_props``, i.e. the weights routing starts from. To feed the true previous weights,
+the link-weight environment would add ``last_link_weights`` (float32, EIGRP weights or ones at
+S0, the applied action afterwards; padding 1) to its observation; the policy picks it up with
+no change.
+
+**Positivity** (the environment rejects weights that are not finite and > 0, and SB3's PPO only
+*clips* Box actions to ``[low, high] = [0, inf)``, which would turn a negative Gaussian sample
+into a rejected 0). A sampled weight is ``w = max(|z|, MIN_WEIGHT)`` with ``z ~ N(mu, sigma)``:
+the Gaussian is *folded* at zero. The action PPO stores is ``w`` itself and its log-density
+is the exact folded-normal density ``N(w; mu, sigma) + N(-w; mu, sigma)`` (for ``mu >> sigma``
+the plain Gaussian), summed over working links only; padded and failed slots always get
+:data:`UNUSED_SLOT_WEIGHT` and add nothing to log-probabilities or entropy. The entropy term is
+the Gaussian's (an upper bound of the folded one, exact for ``mu >> sigma``; PPO uses it only
+with ``ent_coef > 0``). The deterministic action (evaluation) is ``max(mu, MIN_WEIGHT)``, the
+paper's "mean used as link weights".
+
+Example:
+    >>> from stable_baselines3 import PPO
+    >>> from packerl.env import PackeRLLinkWeightsEnv
+    >>> from packerl.vector import PackeRLSB3VecEnv
+    >>> from packerl.wrappers import paper_wrappers
+    >>> venv = BoundedLinkWeights(PackeRLSB3VecEnv([lambda: paper_wrappers(
+    ...     PackeRLLinkWeightsEnv(topology="nx-XS", traffic="udp_low", episode_steps=8))]))
+    >>> model = PPO(MSlimPolicy, venv, n_steps=8, batch_size=8, n_epochs=1,
+    ...             learning_rate=3e-3, device="cpu")
+    >>> weights, _ = model.predict(venv.reset(), deterministic=True)
+    >>> bool((weights > 0).all())
+    True
+    >>> venv.close()
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.distributions import Distribution
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+from torch import Tensor, nn
+
+from packerl.routing import EIGRP_DELAY_UNIT_US, EIGRP_REFERENCE_KBPS
+from packerl.spaces import EDGE_OBS_FEATURES
+from policies.mpn import MPN
+from policies.sb3_common import PaddedDictExtractor, obs_to_batch
+
+#: weight given to padded and failed edge slots (the environment ignores them)
+UNUSED_SLOT_WEIGHT = 1.0
+#: smallest weight M-Slim ever outputs (float32 Softplus can underflow to 0)
+MIN_WEIGHT = 1e-6
+#: observation key with the weights applied at the previous step, used when present
+LAST_WEIGHTS_KEY = "last_link_weights"
+
+_LINK_UTIL = EDGE_OBS_FEATURES.index("link_util")
+_NUM_EDGE_FEATURES = len(EDGE_OBS_FEATURES)
+_LOG_SQRT_2PI = 0.5 * float(np.log(2.0 * np.pi))
+
+
+# ------------------------------------------------------------------------------ line digraph
+
+
+def line_digraph(edge_index: Tensor | np.ndarray, num_nodes: int | None = None,
+                 u_turns: bool = True) -> Tensor:
+    """The arcs of the line digraph of a directed graph (paper, Appendix B.6).
+
+    Node ``a`` of the line digraph is column ``a`` of ``edge_index``, i.e. the directed edge
+    ``(u, v)``; there is an arc ``a -> b`` for every edge ``b = (v, x)`` leaving ``v``
+    (``x = u``, the U-turn, only with ``u_turns=True``). Vectorised: the edges are sorted by
+    source once and every edge's successors are read off as one contiguous block.
+
+    Args:
+        edge_index: (2, E) source and target node of every directed edge (torch or NumPy).
+        num_nodes: number of nodes (default: ``max(edge_index) + 1``).
+        u_turns: keep the arcs ``(u, v) -> (v, u)`` (default: True).
+
+    Returns:
+        (2, P) int64 tensor of arcs ``[a, b]`` (indices into the columns of ``edge_index``),
+        grouped by ``a``; ``P = sum over edges (u, v) of outdeg(v)`` with U-turns.
+
+    Shapes:
+        ``edge_index``: (2, E) -> (2, P)
+
+    Example:
+        >>> line_digraph(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])).tolist()
+        [[0, 0, 1, 2, 3, 3], [1, 2, 0, 3, 1, 2]]
+    """
+    ei = torch.as_tensor(np.asarray(edge_index) if isinstance(edge_index, np.ndarray)
+                         else edge_index).long()
+    if ei.dim() != 2 or ei.shape[0] != 2:
+        raise ValueError(f"edge_index must have shape (2, E), got {tuple(ei.shape)}")
+    src, dst = ei[0], ei[1]
+    e = src.numel()
+    if e == 0:
+        return ei.new_zeros((2, 0))
+    n = int(ei.max()) + 1 if num_nodes is None else int(num_nodes)
+    order = torch.argsort(src, stable=True)
+    out_deg = torch.bincount(src, minlength=n)
+    block = torch.cumsum(out_deg, 0) - out_deg  # where each node's out-edges start in `order`
+    fan = out_deg[dst]  # arcs leaving line node a = (u, v): outdeg(v)
+    first = torch.repeat_interleave(torch.arange(e, device=ei.device), fan)
+    arc_start = torch.cumsum(fan, 0) - fan
+    offset = torch.arange(first.numel(), device=ei.device) - torch.repeat_interleave(arc_start, fan)
+    second = order[torch.repeat_interleave(block[dst], fan) + offset]
+    if not u_turns:
+        keep = dst[second] != src[first]
+        first, second = first[keep], second[keep]
+    return torch.stack([first, second])
+
+
+# --------------------------------------------------------------------------- the distribution
+
+
+class FoldedGaussianDistribution(Distribution):
+    """Diagonal Gaussian over link weights, folded at zero, over the working slots only.
+
+    ``z ~ N(mu, sigma)`` per working slot, the action is ``max(|z|, MIN_WEIGHT)``; padded
+    slots are fixed to :data:`UNUSED_SLOT_WEIGHT`. See the module docstring.
+
+    Shapes:
+        ``mean``, ``mask``: (B, S) for B graphs with S edge slots; ``log_std``: scalar or (1,).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mean: Tensor | None = None
+        self.log_std: Tensor | None = None
+        self.mask: Tensor | None = None
+
+    def proba_distribution_net(self, *args: Any, **kwargs: Any) -> nn.Module:
+        raise NotImplementedError("M-Slim builds its own networks (see MSlimPolicy)")
+
+    def proba_distribution(self, mean: Tensor, log_std: Tensor,
+                           mask: Tensor) -> FoldedGaussianDistribution:
+        self.mean, self.log_std, self.mask = mean, log_std.reshape(()), mask.bool()
+        return self
+
+    def _fill(self, weights: Tensor) -> Tensor:
+        return torch.where(self.mask, weights, torch.full_like(weights, UNUSED_SLOT_WEIGHT))
+
+    def log_prob(self, actions: Tensor) -> Tensor:
+        """Sum over working slots of the folded-normal log-density; shape (B,)."""
+        std = self.log_std.exp()
+        w = actions.to(self.mean.dtype).abs()
+        a = -0.5 * ((w - self.mean) / std) ** 2
+        b = -0.5 * ((w + self.mean) / std) ** 2
+        per_slot = torch.logaddexp(a, b) - self.log_std - _LOG_SQRT_2PI
+        return torch.where(self.mask, per_slot, torch.zeros_like(per_slot)).sum(dim=1)
+
+    def entropy(self) -> Tensor:
+        """Gaussian entropy per working slot, summed; shape (B,)."""
+        per_slot = 0.5 + _LOG_SQRT_2PI + self.log_std
+        return per_slot * self.mask.sum(dim=1).to(self.mean.dtype)
+
+    def sample(self) -> Tensor:
+        z = self.mean + self.log_std.exp() * torch.randn_like(self.mean)
+        return self._fill(z.abs().clamp_min(MIN_WEIGHT))
+
+    def mode(self) -> Tensor:
+        return self._fill(self.mean.clamp_min(MIN_WEIGHT))
+
+    def actions_from_params(self, mean: Tensor, log_std: Tensor, mask: Tensor,
+                            deterministic: bool = False) -> Tensor:
+        self.proba_distribution(mean, log_std, mask)
+        return self.get_actions(deterministic=deterministic)
+
+    def log_prob_from_params(self, mean: Tensor, log_std: Tensor,
+                             mask: Tensor) -> tuple[Tensor, Tensor]:
+        actions = self.actions_from_params(mean, log_std, mask)
+        return actions, self.log_prob(actions)
+
+
+# ------------------------------------------------------------------------------- the networks
+
+
+class LineGraph(NamedTuple):
+    """A batch of observations as one disjoint line digraph (working links only)."""
+
+    x: Tensor  #: (W, F) per-link input features
+    arcs: Tensor  #: (2, P) line-digraph arcs, indices into the W links
+    batch: Tensor  #: (W,) graph index of every link
+    graph_slot: tuple[Tensor, Tensor]  #: (graph, slot) of every link, for scattering back
+    num_graphs: int
+    num_slots: int
+    mask: Tensor  #: (B, S) bool working-slot mask
+
+
+def _per_graph_mean(values: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+    total = values.new_zeros((num_graphs,) + values.shape[1:]).index_add_(0, batch, values)
+    count = torch.bincount(batch, minlength=num_graphs).clamp_min(1).to(values.dtype)
+    return total / count.view((-1,) + (1,) * (values.dim() - 1))
+
+
+def eigrp_weights_torch(datarate_bps: Tensor, delay_ms: Tensor) -> Tensor:
+    """:func:`packerl.routing.eigrp_weights` in torch (float64 inside)."""
+    kbps = datarate_bps.double().clamp_min(1.0) / 1e3
+    delay_us = delay_ms.double() * 1e3
+    return 256.0 * (EIGRP_REFERENCE_KBPS / kbps + delay_us / EIGRP_DELAY_UNIT_US)
+
+
+class LineDigraphNet(nn.Module):
+    """Per-link scalar outputs of an MPN on the line digraph.
+
+    Line-digraph nodes (links) carry the link inputs; every arc ``a -> b`` carries the inputs
+    of both links, ``x_a || x_b``. The arc features are what lets a link see its successors:
+    the MPN step updates an arc from its *sender* and itself and a node from its outgoing
+    arcs (:class:`policies.mpn.MPNLayer`), so without arc features no information would cross
+    from one link to another. A node aggregates over its outgoing arcs, i.e. a link
+    ``(u, v)`` reads the links ``(v, x)`` that its traffic continues on (as MAGNNETO's links
+    read their successors).
+
+    Args:
+        in_dim: input features per link.
+        hidden_dim: latent and hidden width of the MPN (default: 12).
+        steps: message-passing steps L (default: 2).
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int = 12, steps: int = 2):
+        super().__init__()
+        self.in_dim, self.hidden_dim, self.steps = in_dim, hidden_dim, steps
+        self.mpn = MPN(node_in=in_dim, edge_in=2 * in_dim, global_in=0, latent_dim=hidden_dim,
+                       hidden_dim=hidden_dim, num_steps=steps, node_out=1)
+
+    def forward(self, graph: LineGraph) -> Tensor:
+        """(W,) one value per link."""
+        arc_attr = torch.cat([graph.x[graph.arcs[0]], graph.x[graph.arcs[1]]], dim=-1)
+        h, _ = self.mpn(graph.x, graph.arcs, arc_attr)
+        return h.squeeze(-1)
+
+
+# ------------------------------------------------------------------------- the SB3 policy
+
+
+class MSlimPolicy(ActorCriticPolicy):
+    """M-Slim for stable-baselines3's PPO on ``packerl/PackeRL-LinkWeights-v0``.
+
+    Use ``PPO(MSlimPolicy, venv, learning_rate=3e-3, ...)`` (the paper's Adam learning rate);
+    ``policy_kwargs`` may set the arguments below. Observations are the environment's padded
+    Dict (optionally normalised and stacked by :func:`packerl.wrappers.paper_wrappers`);
+    actions are ``(2 * max_edges,)`` float32 link weights, positive and finite in every slot.
+
+    Args:
+        observation_space: the environment's Dict observation space.
+        action_space: the link-weight Box ``(2 * max_edges,)``.
+        lr_schedule: learning-rate schedule (given by SB3).
+        hidden_dim: MPN latent width (default: 12).
+        mpn_steps: message-passing steps L (default: 2).
+        lu_frames: ``"all"`` stacked link-utilisation frames or only the ``"last"``
+            (default: ``"all"``).
+        u_turns: include U-turn arcs in the line digraph (default: True).
+        log_std_init: initial log of the shared standard deviation (default: 0, i.e. 1).
+        **kwargs: passed to ``ActorCriticPolicy`` (``optimizer_class``, ...); ``net_arch``
+            and ``activation_fn`` are not used.
+    """
+
+    def __init__(self, observation_space: spaces.Dict, action_space: spaces.Box,
+                 lr_schedule: Schedule, hidden_dim: int = 12, mpn_steps: int = 2,
+                 lu_frames: Literal["all", "last"] = "all", u_turns: bool = True,
+                 log_std_init: float = 0.0, **kwargs: Any):
+        self._check_spaces(observation_space, action_space)
+        if lu_frames not in ("all", "last"):
+            raise ValueError(f"lu_frames must be 'all' or 'last', got {lu_frames!r}")
+        if int(hidden_dim) < 1 or int(mpn_steps) < 0:
+            raise ValueError(f"need hidden_dim >= 1 and mpn_steps >= 0, got {hidden_dim} and "
+                             f"{mpn_steps}")
+        self._mslim = {"hidden_dim": int(hidden_dim), "mpn_steps": int(mpn_steps),
+                           "lu_frames": lu_frames, "u_turns": bool(u_turns)}
+        frames = observation_space["edge_attr"].shape[-1] // _NUM_EDGE_FEATURES
+        self._lu_columns = [f * _NUM_EDGE_FEATURES + _LINK_UTIL for f in range(frames)]
+        if lu_frames == "last":
+            self._lu_columns = self._lu_columns[-1:]
+        kwargs.pop("use_sde", None)  # SB3 passes it; gSDE makes no sense here
+        kwargs.setdefault("ortho_init", False)
+        kwargs.setdefault("features_extractor_class", PaddedDictExtractor)
+        super().__init__(observation_space, action_space, lr_schedule,
+                         log_std_init=log_std_init, **kwargs)
+
+    @staticmethod
+    def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        needed = ("edge_attr", "link_props", "edge_index", "edge_mask")
+        if not isinstance(observation_space, spaces.Dict) or \
+                any(k not in observation_space.spaces for k in needed):
+            raise ValueError(f"MSlimPolicy needs a PackeRL Dict observation with keys "
+                             f"{list(needed)}, got {observation_space}")
+        slots = observation_space["edge_mask"].shape[0]
+        if not isinstance(action_space, spaces.Box) or action_space.shape != (slots,):
+            raise ValueError(
+                f"MSlimPolicy needs the link-weight action space Box(0, inf, ({slots},)) of "
+                f"`packerl/PackeRL-LinkWeights-v0`, got {action_space}; use the link-weight "
+                "environment (action_type='link_weights')")
+
+    # -------------------------------------------------------------------- SB3 plug-in points
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        in_dim = len(self._lu_columns) + 1
+        cfg = self._mslim
+        self.actor = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"])
+        self.critic = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"])
+        self.log_std = nn.Parameter(torch.full((1,), float(self.log_std_init)))
+        self.action_dist = FoldedGaussianDistribution()
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1),
+                                              **self.optimizer_kwargs)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        for key in ("net_arch", "activation_fn", "use_sde", "full_std", "use_expln",
+                    "squash_output", "ortho_init", "share_features_extractor"):
+            data.pop(key, None)
+        data.update(self._mslim)
+        return data
+
+    def forward(self, obs: PyTorchObs, deterministic: bool = False
+                ) -> tuple[Tensor, Tensor, Tensor]:
+        graph = self.line_graph(obs)
+        dist = self._distribution(graph)
+        actions = dist.get_actions(deterministic=deterministic)
+        return actions, self._value(graph), dist.log_prob(actions)
+
+    def evaluate_actions(self, obs: PyTorchObs, actions: Tensor
+                         ) -> tuple[Tensor, Tensor, Tensor]:
+        graph = self.line_graph(obs)
+        dist = self._distribution(graph)
+        return self._value(graph), dist.log_prob(actions), dist.entropy()
+
+    def get_distribution(self, obs: PyTorchObs) -> FoldedGaussianDistribution:
+        return self._distribution(self.line_graph(obs))
+
+    def predict_values(self, obs: PyTorchObs) -> Tensor:
+        return self._value(self.line_graph(obs))
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> Tensor:
+        return self.get_distribution(observation).get_actions(deterministic=deterministic)
+
+    # ------------------------------------------------------------------------------ M-Slim
+
+    def line_graph(self, obs: PyTorchObs) -> LineGraph:
+        """Turn a batch of padded observations into one disjoint line digraph.
+
+        Accepts the dtypes SB3 produces (integer arrays from the environment, float32 from
+        the rollout buffer) and a single unbatched observation.
+        """
+        graphs = obs_to_batch(obs)
+        mask = obs["edge_mask"].reshape(graphs.num_graphs, -1) > 0.5  # (B, S)
+        arcs = line_digraph(graphs.edge_index, num_nodes=graphs.num_nodes,
+                            u_turns=self._mslim["u_turns"])
+        link_graph = graphs.edge_graph
+        lu = graphs.edge_attr[:, self._lu_columns]  # (W, frames)
+        if LAST_WEIGHTS_KEY in obs:
+            last = obs[LAST_WEIGHTS_KEY].reshape(graphs.num_graphs, -1).double()[
+                link_graph, graphs.edge_slot]
+        else:
+            last = eigrp_weights_torch(graphs.link_props[:, 0], graphs.link_props[:, 1])
+        scale = _per_graph_mean(last, link_graph, graphs.num_graphs).clamp_min(1e-12)
+        last = last / scale[link_graph]
+        x = torch.cat([lu, last.to(lu.dtype).unsqueeze(-1)], dim=-1)
+        return LineGraph(x=x, arcs=arcs, batch=link_graph,
+                         graph_slot=(link_graph, graphs.edge_slot),
+                         num_graphs=graphs.num_graphs, num_slots=mask.shape[1], mask=mask)
+
+    def link_mean(self, graph: LineGraph) -> Tensor:
+        """(W,) the Gaussian mean per working link: Softplus of the actor's read-out."""
+        return nn.functional.softplus(self.actor(graph))
+
+    def _scatter(self, graph: LineGraph, per_link: Tensor) -> Tensor:
+        out = per_link.new_full((graph.num_graphs, graph.num_slots), UNUSED_SLOT_WEIGHT)
+        out[graph.graph_slot] = per_link
+        return out
+
+    def _distribution(self, graph: LineGraph) -> FoldedGaussianDistribution:
+        mean = self._scatter(graph, self.link_mean(graph))
+        return self.action_dist.proba_distribution(mean, self.log_std, graph.mask)
+
+    def _value(self, graph: LineGraph) -> Tensor:
+        return _per_graph_mean(self.critic(graph), graph.batch, graph.num_graphs).unsqueeze(-1)
+
+    @property
+    def std(self) -> float:
+        """The current shared standard deviation sigma."""
+        return float(self.log_std.exp().item())
+
+
+# ---------------------------------------------------------------------- SB3 action bounds
+
+
+#: finite upper bound declared for link weights towards SB3 (float32's largest value)
+MAX_LINK_WEIGHT = float(np.finfo(np.float32).max)
+
+
+class BoundedLinkWeights(VecEnvWrapper):
+    """Declare the link-weight action space with a finite upper bound for stable-baselines3.
+
+    SB3's algorithms refuse a ``Box`` with infinite bounds ("Continuous action space must have
+    a finite lower and upper bound"), and the link-weight environment declares
+    ``Box(0, inf)``. This wrapper presents ``Box(0, MAX_LINK_WEIGHT)`` instead and passes
+    actions through unchanged; PPO's clipping to it is a no-op for M-Slim's weights, which
+    are always in ``[MIN_WEIGHT, finite]``. Not needed once the environment declares a
+    finite bound itself (then the wrapper changes nothing).
+
+    Example:
+        ``PPO(MSlimPolicy, BoundedLinkWeights(PackeRLSB3VecEnv([...])))``
+    """
+
+    def __init__(self, venv: VecEnv):
+        space = venv.action_space
+        if not isinstance(space, spaces.Box):
+            raise TypeError(f"BoundedLinkWeights needs a Box action space, got {space}")
+        high = np.minimum(space.high, MAX_LINK_WEIGHT).astype(space.dtype)
+        bounded = spaces.Box(space.low, high, space.shape, space.dtype)
+        super().__init__(venv, action_space=bounded)
+
+    def reset(self) -> VecEnvObs:
+        return self.venv.reset()
+
+    def step_wait(self) -> VecEnvStepReturn:
+        return self.venv.step_wait()
+
+
+# ------------------------------------------------------------------------------ benchmark
+
+
+def synthetic_observation(num_nodes: int, frames: int = 4, seed: int = 0,
+                          model: str | None = None) -> tuple[dict[str, np.ndarray], Any]:
+    """A padded, stacked observation of a synnet topology with random normalised features.
+
+    Uses Watts-Strogatz (the model of every preset size) unless ``model`` is given; padding
+    as the environment's default (``max_nodes = num_nodes``, ``max_edges = 4 * num_nodes``).
+
+    Returns:
+        ``(observation, observation_space)``.
+    """
+    from packerl.spaces import observation_space as make_space
+    from synnet.topology import assign_attributes, make_graph
+
+    rng = np.random.default_rng(seed)
+    g, _ = make_graph(model or "ws", num_nodes, rng)
+    topo = assign_attributes(g, "bench", rng)
+    n, m = num_nodes, 4 * num_nodes
+    space = make_space(n, m)
+    entries = dict(space.spaces)
+    f = entries["edge_attr"].shape[-1]
+    entries["edge_attr"] = spaces.Box(-np.inf, np.inf, (2 * m, f * frames), np.float32)
+    entries["global"] = spaces.Box(-np.inf, np.inf, (entries["global"].shape[0] * frames,),
+                                   np.float32)
+    space = spaces.Dict(entries)
+    e = len(topo.edges)
+    slots = 2 * m
+    edge_index = np.zeros((2, slots), np.int64)
+    edge_index[:, 0:2 * e:2] = topo.edges.T
+    edge_index[:, 1:2 * e:2] = topo.edges.T[::-1]
+    edge_mask = np.zeros(slots, np.int8)
+    edge_mask[:2 * e] = 1
+    link_props = np.zeros((slots, 2), np.float32)
+    link_props[:2 * e, 0] = np.repeat(topo.datarate_bps, 2)
+    link_props[:2 * e, 1] = np.repeat(topo.delay_ms, 2)
+    adjacency = np.zeros((n, n), np.int8)
+    adjacency[edge_index[0, :2 * e], edge_index[1, :2 * e]] = 1
+    obs = {
+        "global": rng.standard_normal(space["global"].shape).astype(np.float32),
+        "edge_attr": (rng.standard_normal((slots, f * frames)) * edge_mask[:, None]
+                      ).astype(np.float32),
+        "link_props": link_props,
+        "edge_index": edge_index,
+        "edge_mask": edge_mask,
+        "node_mask": np.ones(n, np.int8),
+        "adjacency": adjacency,
+        "sizes": np.array([n, 2 * e], np.int64),
+    }
+    return obs, space
+
+
+def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: int = 0,
+                        threads: int | None = 1) -> dict[str, float]:
+    """Time one M-Slim routing decision on a synthetic ``num_nodes`` topology.
+
+    The policy time is ``MSlimPolicy.predict(obs, deterministic=True)`` for one unbatched
+    observation (observation to tensors, line digraph, actor MPN, Softplus, back to NumPy),
+    excluding the shortest-path step; ``apsp_*`` is the environment's weights -> next hops
+    (:func:`packerl.routing.next_hops_from_weights`, SciPy Dijkstra) on the same weights.
+
+    Args:
+        num_nodes: topology size.
+        repeats: timed repetitions (default: 50).
+        warmup: untimed repetitions first (default: 5).
+        seed: topology and initialisation seed (default: 0).
+        threads: torch intra-op threads during the measurement (default: 1, one core;
+            None leaves torch's setting).
+
+    Returns:
+        ``mean_ms``, ``p95_ms`` (policy), ``apsp_mean_ms``, ``apsp_p95_ms``, ``num_nodes``,
+        ``num_links`` (working directed edges) and ``num_arcs`` (line-digraph arcs).
+    """
+    from packerl.routing import next_hops_from_weights
+    from packerl.spaces import graph_of
+
+    obs, space = synthetic_observation(num_nodes, seed=seed)
+    action_space = spaces.Box(0.0, np.inf, obs["edge_mask"].shape, np.float32)
+    torch.manual_seed(seed)
+    policy = MSlimPolicy(space, action_space, lambda _: 3e-3)
+    policy.set_training_mode(False)
+    n, slots, ei = graph_of(obs)
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        policy_ms, apsp_ms = [], []
+        for i in range(warmup + repeats):
+            t0 = time.perf_counter()
+            weights, _ = policy.predict(obs, deterministic=True)
+            t1 = time.perf_counter()
+            next_hops_from_weights(n, ei, weights[slots].astype(np.float64))
+            t2 = time.perf_counter()
+            if i >= warmup:
+                policy_ms.append((t1 - t0) * 1e3)
+                apsp_ms.append((t2 - t1) * 1e3)
+    finally:
+        torch.set_num_threads(old_threads)
+    arcs = line_digraph(torch.as_tensor(ei), n).shape[1]
+    return {
+        "num_nodes": float(n), "num_links": float(len(slots)), "num_arcs": float(arcs),
+        "mean_ms": float(np.mean(policy_ms)), "p95_ms": float(np.percentile(policy_ms, 95)),
+        "apsp_mean_ms": float(np.mean(apsp_ms)), "apsp_p95_ms": float(np.percentile(apsp_ms, 95)),
+    }
+
+
+__all__ = [
+    "LAST_WEIGHTS_KEY",
+    "MAX_LINK_WEIGHT",
+    "MIN_WEIGHT",
+    "UNUSED_SLOT_WEIGHT",
+    "BoundedLinkWeights",
+    "FoldedGaussianDistribution",
+    "LineDigraphNet",
+    "LineGraph",
+    "MSlimPolicy",
+    "benchmark_inference",
+    "eigrp_weights_torch",
+    "line_digraph",
+    "synthetic_observation",
+]
