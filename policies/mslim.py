@@ -304,7 +304,9 @@ class MSlimPolicy(ActorCriticPolicy):
         self._lu_columns = [f * _NUM_EDGE_FEATURES + _LINK_UTIL for f in range(frames)]
         if lu_frames == "last":
             self._lu_columns = self._lu_columns[-1:]
-        kwargs.pop("use_sde", None)  # SB3 passes it; gSDE makes no sense here
+        if kwargs.pop("use_sde", False):  # SB3 always passes it
+            raise ValueError("MSlimPolicy does not support gSDE (use_sde=True); its exploration "
+                             "is the folded Gaussian with one learnable std")
         kwargs.setdefault("ortho_init", False)
         kwargs.setdefault("features_extractor_class", PaddedDictExtractor)
         super().__init__(observation_space, action_space, lr_schedule,

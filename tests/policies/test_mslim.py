@@ -161,6 +161,19 @@ def test_rejects_the_next_hop_action_space():
         make_policy(space, lu_frames="first")
 
 
+def test_policy_save_load_keeps_its_configuration(tmp_path):
+    obs, space = synthetic_observation(10)
+    policy = make_policy(space, hidden_dim=8, mpn_steps=1, u_turns=False)
+    policy.save(tmp_path / "policy.pt")
+    loaded = MSlimPolicy.load(tmp_path / "policy.pt")
+    assert loaded._mslim == {"hidden_dim": 8, "mpn_steps": 1, "lu_frames": "all",
+                             "u_turns": False}
+    np.testing.assert_array_equal(policy.predict(obs, deterministic=True)[0],
+                                  loaded.predict(obs, deterministic=True)[0])
+    with pytest.raises(ValueError, match="does not support gSDE"):
+        make_policy(space, use_sde=True)
+
+
 def test_actor_sees_successor_links_but_is_local_beyond():
     """A link's weight depends on the links its traffic continues on (line-digraph arcs);
     with the shared MPN's sender-side updates this needs the arc features."""
