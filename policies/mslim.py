@@ -10,14 +10,17 @@ Pipeline (one observation, batched over graphs in practice):
 1. **Line digraph** (Appendix B.6, :func:`line_digraph`): every working directed edge
    ``(u, v)`` becomes a node; an arc ``(u, v) -> (v, x)`` joins it to every working edge that
    leaves ``v``. The U-turn ``(u, v) -> (v, u)`` is *included*: the paper's definition
-   ``P = {((u, v), (w, x)) | v = w}`` does not exclude ``x = u``, and MAGNNETO, whose input and
-   output representation M-Slim keeps, uses the plain line digraph. ``u_turns=False`` drops them.
+   ``P = {((u, v), (w, x)) | v = w}`` does not exclude ``x = u`` (nor does NetworkX's
+   ``line_graph``); in a full-duplex network the reverse link is a real neighbour whose load
+   matters. ``u_turns=False`` drops them.
 2. **Inputs** per line-digraph node, i.e. per directed link: its link utilisation (column
    ``link_util`` of every stacked frame of ``edge_attr``, oldest first; ``lu_frames="last"``
    keeps the newest only) and its *last link weight* (see below), divided by the mean over
    the graph's working links (shortest paths do not depend on the weights' scale).
 3. **Actor**: an MPN (:class:`policies.mpn.MPN`, L = 2 steps, width 12, Appendix B.8) over the
-   line digraph, a linear read-out per node and Softplus: the mean ``mu > 0`` of a diagonal
+   line digraph (arcs carry the inputs of both links they join, so that links see their
+   neighbours; a link reads its successors by default, see :class:`LineDigraphNet`), a linear
+   read-out per node and Softplus: the mean ``mu > 0`` of a diagonal
    Gaussian with one learnable standard deviation ``sigma`` shared by all links (initial 1;
    one scalar so that the policy works on any topology size).
 4. **Critic** (Appendix B.7): a separate network of the same design; the mean over its
@@ -233,33 +236,62 @@ def eigrp_weights_torch(datarate_bps: Tensor, delay_ms: Tensor) -> Tensor:
     return 256.0 * (EIGRP_REFERENCE_KBPS / kbps + delay_us / EIGRP_DELAY_UNIT_US)
 
 
+Neighbours = Literal["successors", "predecessors", "both"]
+NEIGHBOURS: tuple[str, ...] = ("successors", "predecessors", "both")
+
+
 class LineDigraphNet(nn.Module):
     """Per-link scalar outputs of an MPN on the line digraph.
 
-    Line-digraph nodes (links) carry the link inputs; every arc ``a -> b`` carries the inputs
-    of both links, ``x_a || x_b``. The arc features are what lets a link see its successors:
-    the MPN step updates an arc from its *sender* and itself and a node from its outgoing
-    arcs (:class:`policies.mpn.MPNLayer`), so without arc features no information would cross
-    from one link to another. A node aggregates over its outgoing arcs, i.e. a link
-    ``(u, v)`` reads the links ``(v, x)`` that its traffic continues on (as MAGNNETO's links
-    read their successors).
+    Line-digraph nodes (links) carry the link inputs. The shared MPN step
+    (:class:`policies.mpn.MPNLayer`) updates an arc from its *sender* and itself and a node
+    from its outgoing arcs only, so without arc features no information would ever cross from
+    one link to another. Every arc therefore carries the inputs of both links it joins,
+    ``x_reader || x_other``, and the arcs are oriented so that the *reader* is the sender:
+
+    - ``"successors"`` (default, the paper's formula on the line digraph read literally): the
+      arc ``a -> b`` as given; link ``(u, v)`` aggregates the links ``(v, x)`` its traffic
+      continues on.
+    - ``"predecessors"`` (MAGNNETO's actor, which aggregates link-pair messages at the
+      outgoing link): arcs reversed; link ``(v, x)`` aggregates the links ``(u, v)`` feeding it.
+    - ``"both"``: both sets of arcs, with a 0/1 arc feature telling them apart.
 
     Args:
         in_dim: input features per link.
         hidden_dim: latent and hidden width of the MPN (default: 12).
         steps: message-passing steps L (default: 2).
+        neighbours: which line-digraph neighbours a link reads (default: ``"successors"``).
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int = 12, steps: int = 2):
+    def __init__(self, in_dim: int, hidden_dim: int = 12, steps: int = 2,
+                 neighbours: Neighbours = "successors"):
         super().__init__()
+        if neighbours not in NEIGHBOURS:
+            raise ValueError(f"neighbours must be one of {list(NEIGHBOURS)}, got {neighbours!r}")
         self.in_dim, self.hidden_dim, self.steps = in_dim, hidden_dim, steps
-        self.mpn = MPN(node_in=in_dim, edge_in=2 * in_dim, global_in=0, latent_dim=hidden_dim,
+        self.neighbours = neighbours
+        arc_in = 2 * in_dim + (neighbours == "both")
+        self.mpn = MPN(node_in=in_dim, edge_in=arc_in, global_in=0, latent_dim=hidden_dim,
                        hidden_dim=hidden_dim, num_steps=steps, node_out=1)
+
+    def oriented_arcs(self, arcs: Tensor) -> tuple[Tensor, Tensor]:
+        """``(edge_index, arc_attr_index)``: the (2, P') arcs the MPN runs on (sender = the
+        reading link) and, for ``"both"``, a (P',) 0/1 flag (1 = predecessor arc)."""
+        if self.neighbours == "successors":
+            return arcs, arcs.new_zeros(arcs.shape[1])
+        if self.neighbours == "predecessors":
+            return arcs.flip(0), arcs.new_ones(arcs.shape[1])
+        both = torch.cat([arcs, arcs.flip(0)], dim=1)
+        flag = torch.cat([arcs.new_zeros(arcs.shape[1]), arcs.new_ones(arcs.shape[1])])
+        return both, flag
 
     def forward(self, graph: LineGraph) -> Tensor:
         """(W,) one value per link."""
-        arc_attr = torch.cat([graph.x[graph.arcs[0]], graph.x[graph.arcs[1]]], dim=-1)
-        h, _ = self.mpn(graph.x, graph.arcs, arc_attr)
+        arcs, flag = self.oriented_arcs(graph.arcs)
+        parts = [graph.x[arcs[0]], graph.x[arcs[1]]]
+        if self.neighbours == "both":
+            parts.append(flag.to(graph.x.dtype).unsqueeze(-1))
+        h, _ = self.mpn(graph.x, arcs, torch.cat(parts, dim=-1))
         return h.squeeze(-1)
 
 
@@ -283,6 +315,9 @@ class MSlimPolicy(ActorCriticPolicy):
         lu_frames: ``"all"`` stacked link-utilisation frames or only the ``"last"``
             (default: ``"all"``).
         u_turns: include U-turn arcs in the line digraph (default: True).
+        neighbours: which line-digraph neighbours a link reads, ``"successors"``,
+            ``"predecessors"`` or ``"both"`` (default: ``"successors"``; see
+            :class:`LineDigraphNet`).
         log_std_init: initial log of the shared standard deviation (default: 0, i.e. 1).
         **kwargs: passed to ``ActorCriticPolicy`` (``optimizer_class``, ...); ``net_arch``
             and ``activation_fn`` are not used.
@@ -291,15 +326,19 @@ class MSlimPolicy(ActorCriticPolicy):
     def __init__(self, observation_space: spaces.Dict, action_space: spaces.Box,
                  lr_schedule: Schedule, hidden_dim: int = 12, mpn_steps: int = 2,
                  lu_frames: Literal["all", "last"] = "all", u_turns: bool = True,
-                 log_std_init: float = 0.0, **kwargs: Any):
+                 neighbours: Neighbours = "successors", log_std_init: float = 0.0,
+                 **kwargs: Any):
         self._check_spaces(observation_space, action_space)
         if lu_frames not in ("all", "last"):
             raise ValueError(f"lu_frames must be 'all' or 'last', got {lu_frames!r}")
+        if neighbours not in NEIGHBOURS:
+            raise ValueError(f"neighbours must be one of {list(NEIGHBOURS)}, got {neighbours!r}")
         if int(hidden_dim) < 1 or int(mpn_steps) < 0:
             raise ValueError(f"need hidden_dim >= 1 and mpn_steps >= 0, got {hidden_dim} and "
                              f"{mpn_steps}")
         self._mslim = {"hidden_dim": int(hidden_dim), "mpn_steps": int(mpn_steps),
-                           "lu_frames": lu_frames, "u_turns": bool(u_turns)}
+                           "lu_frames": lu_frames, "u_turns": bool(u_turns),
+                           "neighbours": neighbours}
         frames = observation_space["edge_attr"].shape[-1] // _NUM_EDGE_FEATURES
         self._lu_columns = [f * _NUM_EDGE_FEATURES + _LINK_UTIL for f in range(frames)]
         if lu_frames == "last":
@@ -331,8 +370,10 @@ class MSlimPolicy(ActorCriticPolicy):
     def _build(self, lr_schedule: Schedule) -> None:
         in_dim = len(self._lu_columns) + 1
         cfg = self._mslim
-        self.actor = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"])
-        self.critic = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"])
+        self.actor = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"],
+                                    cfg["neighbours"])
+        self.critic = LineDigraphNet(in_dim, cfg["hidden_dim"], cfg["mpn_steps"],
+                                     cfg["neighbours"])
         self.log_std = nn.Parameter(torch.full((1,), float(self.log_std_init)))
         self.action_dist = FoldedGaussianDistribution()
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1),
@@ -563,6 +604,7 @@ __all__ = [
     "LAST_WEIGHTS_KEY",
     "MAX_LINK_WEIGHT",
     "MIN_WEIGHT",
+    "NEIGHBOURS",
     "UNUSED_SLOT_WEIGHT",
     "BoundedLinkWeights",
     "FoldedGaussianDistribution",

@@ -163,35 +163,60 @@ def test_rejects_the_next_hop_action_space():
 
 def test_policy_save_load_keeps_its_configuration(tmp_path):
     obs, space = synthetic_observation(10)
-    policy = make_policy(space, hidden_dim=8, mpn_steps=1, u_turns=False)
+    policy = make_policy(space, hidden_dim=8, mpn_steps=1, u_turns=False, neighbours="both")
     policy.save(tmp_path / "policy.pt")
     loaded = MSlimPolicy.load(tmp_path / "policy.pt")
     assert loaded._mslim == {"hidden_dim": 8, "mpn_steps": 1, "lu_frames": "all",
-                             "u_turns": False}
+                             "u_turns": False, "neighbours": "both"}
     np.testing.assert_array_equal(policy.predict(obs, deterministic=True)[0],
                                   loaded.predict(obs, deterministic=True)[0])
     with pytest.raises(ValueError, match="does not support gSDE"):
         make_policy(space, use_sde=True)
 
 
-def test_actor_sees_successor_links_but_is_local_beyond():
-    """A link's weight depends on the links its traffic continues on (line-digraph arcs);
-    with the shared MPN's sender-side updates this needs the arc features."""
+def test_actor_sees_successor_links_but_nothing_beyond_its_steps():
+    """A link's weight depends on the links its traffic continues on (line-digraph arcs; with
+    the shared MPN's sender-side updates this needs the arc features), and not on links more
+    than L = 2 arcs away."""
     obs, space = synthetic_observation(20, seed=3)
     torch.manual_seed(0)
     policy = make_policy(space)
     _n, slots, ei = graph_of(obs)
     a = 0  # link (u, v) in slot slots[a]
     u, v = ei[:, a]
-    succ = [i for i in range(len(slots)) if ei[0, i] == v and ei[1, i] != u]
-    far = [i for i in range(len(slots))
-           if u not in ei[:, i] and v not in ei[:, i]]
+    succ = next(i for i in range(len(slots)) if ei[0, i] == v and ei[1, i] != u)
+    arcs = line_digraph(torch.as_tensor(ei)).t().tolist()
+    near = {a}
+    for _ in range(2):
+        near |= {b for x, b in arcs if x in near}
+    far = next(i for i in range(len(slots)) if i not in near)
     base, _ = policy.predict(obs, deterministic=True)
-    for target, should_change in ((succ[0], True), (far[0], False)):
+    for target, should_change in ((succ, True), (far, False)):
         o = {k: x.copy() for k, x in obs.items()}
         o["edge_attr"][slots[target], :] += 3.0
         out, _ = policy.predict(o, deterministic=True)
         assert (out[slots[a]] != base[slots[a]]) == should_change
+
+
+@pytest.mark.parametrize(("neighbours", "sees_successor", "sees_predecessor"), [
+    ("successors", True, False), ("predecessors", False, True), ("both", True, True)])
+def test_neighbours_choose_which_adjacent_links_a_link_reads(neighbours, sees_successor,
+                                                             sees_predecessor):
+    obs, space = synthetic_observation(20, seed=3)
+    torch.manual_seed(0)
+    policy = make_policy(space, neighbours=neighbours)
+    _n, slots, ei = graph_of(obs)
+    u, v = ei[:, 0]
+    succ = next(i for i in range(len(slots)) if ei[0, i] == v and ei[1, i] != u)
+    pred = next(i for i in range(len(slots)) if ei[1, i] == u and ei[0, i] != v)
+    base, _ = policy.predict(obs, deterministic=True)
+    for other, expected in ((succ, sees_successor), (pred, sees_predecessor)):
+        o = {k: x.copy() for k, x in obs.items()}
+        o["edge_attr"][slots[other], :] += 3.0
+        out, _ = policy.predict(o, deterministic=True)
+        assert (out[slots[0]] != base[slots[0]]) == expected
+    with pytest.raises(ValueError, match="neighbours must be one of"):
+        make_policy(space, neighbours="all")
 
 
 def test_output_is_equivariant_to_edge_slot_order():
