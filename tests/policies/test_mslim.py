@@ -208,7 +208,12 @@ def test_neighbours_choose_which_adjacent_links_a_link_reads(neighbours, sees_su
     _n, slots, ei = graph_of(obs)
     u, v = ei[:, 0]
     succ = next(i for i in range(len(slots)) if ei[0, i] == v and ei[1, i] != u)
-    pred = next(i for i in range(len(slots)) if ei[1, i] == u and ei[0, i] != v)
+    arcs = line_digraph(torch.as_tensor(ei)).t().tolist()
+    downstream = {0}  # within L = 2 arcs downstream (a receiver-aware MPN could reach them)
+    for _ in range(2):
+        downstream |= {b for x, b in arcs if x in downstream}
+    pred = next(i for i in range(len(slots))
+                if ei[1, i] == u and ei[0, i] != v and i not in downstream)
     base, _ = policy.predict(obs, deterministic=True)
     for other, expected in ((succ, sees_successor), (pred, sees_predecessor)):
         o = {k: x.copy() for k, x in obs.items()}
