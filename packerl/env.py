@@ -195,7 +195,9 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if self._needs_reset or self.scenario is None:
             raise gym.error.ResetNeeded("call reset() before step() (the episode has ended)")
         t = self._t
-        self._sim.step_async(table, self.scenario.step_demands(t), self.scenario.step_failures(t))
+        unchanged = self._table is not None and np.array_equal(table, self._table)
+        self._sim.step_async(None if unchanged else table, self.scenario.step_demands(t),
+                             self.scenario.step_failures(t))
         self._pending_table = table
 
     def finish_step(self):
