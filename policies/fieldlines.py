@@ -284,7 +284,8 @@ def selection_layout(g: GraphInputs) -> dict[str, Tensor]:
     - ``edge_id`` (N, P): edge id of ``(v, u)`` by v's global and u's local id, or -1,
     - ``index`` (|E|, Z): the sender of every (edge, destination) pair (scatter index),
     - ``valid`` (N, Z): real (v, z) entry (z real, z != v, v has a working outgoing edge),
-    - ``flat`` (N, Z): position of entry (v, z) in the flattened (B * P * P) action batch.
+    - ``flat`` (N, Z): position of entry (v, z) in the flattened (B * P * P) action batch,
+    - ``rows`` (N,): row of node v in the (B * P, P) action batch.
     """
     b = g.batch
     src = b.edge_index[0]
@@ -298,7 +299,8 @@ def selection_layout(g: GraphInputs) -> dict[str, Tensor]:
     valid = (dest[None, :] < n_of_node[:, None]) & (dest[None, :] != g.node_local[:, None])
     valid &= has_edge[:, None]
     flat = b.batch[:, None] * (p * p) + g.node_local[:, None] * p + dest[None, :]
-    return dict(edge_id=edge_id, index=src[:, None].expand(-1, z), valid=valid, flat=flat)
+    return dict(edge_id=edge_id, index=src[:, None].expand(-1, z), valid=valid, flat=flat,
+                rows=b.batch * p + g.node_local)
 
 
 # ----------------------------------------------------------------------- distribution
@@ -364,18 +366,20 @@ class FieldLinesDistribution(_SB3Distribution):
         src = self.inputs.batch.edge_index[0]
         p = self.inputs.batch.max_nodes
         best = self._group_max(x)
-        dst = self.inputs.dst_local[:, None].expand_as(x)
-        cand = dst.masked_fill(x != best[src], p)
-        out = torch.full(best.shape, p, dtype=torch.long, device=x.device)
-        return out.scatter_reduce(0, self.layout["index"], cand, reduce="amin",
-                                  include_self=True)
+        # float ids: CPU scatter_reduce is ~10x faster on float32 than on int64
+        dst = self.inputs.dst_local.to(x.dtype)[:, None].expand_as(x)
+        cand = dst.masked_fill(x != best[src], float(p))
+        out = x.new_full(best.shape, float(p))
+        out = out.scatter_reduce(0, self.layout["index"], cand, reduce="amin", include_self=True)
+        return out.long()
 
     def _to_actions(self, ids: Tensor) -> Tensor:
         """(N, Z) neighbour ids -> flat (B, P*P) actions (0 at ignored entries)."""
         b = self.inputs.batch
-        out = torch.zeros(b.num_graphs * b.max_nodes ** 2, dtype=torch.long, device=ids.device)
-        out[self.layout["flat"]] = ids.masked_fill(~self.valid, 0)
-        return out.view(b.num_graphs, b.max_nodes ** 2)
+        p = b.max_nodes
+        out = torch.zeros(b.num_graphs * p, p, dtype=torch.long, device=ids.device)
+        out[self.layout["rows"], :ids.size(1)] = ids.masked_fill(~self.valid, 0)
+        return out.view(b.num_graphs, p * p)
 
     def _per_graph(self, values: Tensor) -> Tensor:
         b = self.inputs.batch

@@ -62,7 +62,7 @@ def obs_to_batch(obs: Mapping[str, Tensor]) -> Batch:
     ptr[1:] = torch.cumsum(counts, 0)
     batch = torch.repeat_interleave(torch.arange(num_graphs, device=device), counts)
     graph, slot = edge_mask.nonzero(as_tuple=True)
-    ei = edge_index[graph, :, slot].t() + ptr[graph].unsqueeze(0)  # (2, |E|)
+    ei = (edge_index[graph, :, slot].t() + ptr[graph].unsqueeze(0)).contiguous()  # (2, |E|)
     data = dict(
         edge_index=ei,
         edge_attr=obs["edge_attr"][graph, slot].float(),
