@@ -14,9 +14,10 @@ Pipeline (one observation, batched over graphs in practice):
    ``line_graph``); in a full-duplex network the reverse link is a real neighbour whose load
    matters. ``u_turns=False`` drops them.
 2. **Inputs** per line-digraph node, i.e. per directed link: its link utilisation (column
-   ``link_util`` of every stacked frame of ``edge_attr``, oldest first; ``lu_frames="last"``
-   keeps the newest only) and its *last link weight* (see below), divided by the mean over
-   the graph's working links (shortest paths do not depend on the weights' scale).
+   ``link_util`` of every stacked frame of ``edge_attr`` as the wrappers left it, oldest
+   first; ``lu_frames="last"`` keeps the newest only) and its *last link weight* (see below)
+   divided by the mean last weight of the graph's working links (shortest paths do not depend
+   on the weights' scale).
 3. **Actor**: an MPN (:class:`policies.mpn.MPN`, L = 2 steps, width 12, Appendix B.8) over the
    line digraph (arcs carry the inputs of both links they join, so that links see their
    neighbours; a link reads its successors by default, see :class:`LineDigraphNet`), a linear
@@ -37,9 +38,11 @@ the link-weight environment would add ``last_link_weights`` (float32, EIGRP weig
 S0, the applied action afterwards; padding 1) to its observation; the policy picks it up with
 no change.
 
-**Positivity** (the environment rejects weights that are not finite and > 0, and SB3's PPO only
-*clips* Box actions to ``[low, high] = [0, inf)``, which would turn a negative Gaussian sample
-into a rejected 0). A sampled weight is ``w = max(|z|, MIN_WEIGHT)`` with ``z ~ N(mu, sigma)``:
+**Positivity.** The environment rejects weights that are not finite and > 0, and SB3's PPO
+neither squashes nor transforms Gaussian actions (``squash_output`` needs gSDE): it only
+*clips* them to the Box bounds, which would turn a negative sample into a rejected 0. (SB3 also
+refuses a Box with infinite bounds, which the link-weight env declares: wrap its vector env in
+:class:`BoundedLinkWeights`.) So M-Slim's actions are positive by construction. A sampled weight is ``w = max(|z|, MIN_WEIGHT)`` with ``z ~ N(mu, sigma)``:
 the Gaussian is *folded* at zero. The action PPO stores is ``w`` itself and its log-density
 is the exact folded-normal density ``N(w; mu, sigma) + N(-w; mu, sigma)`` (for ``mu >> sigma``
 the plain Gaussian), summed over working links only; padded and failed slots always get
@@ -275,8 +278,8 @@ class LineDigraphNet(nn.Module):
                        hidden_dim=hidden_dim, num_steps=steps, node_out=1)
 
     def oriented_arcs(self, arcs: Tensor) -> tuple[Tensor, Tensor]:
-        """``(edge_index, arc_attr_index)``: the (2, P') arcs the MPN runs on (sender = the
-        reading link) and, for ``"both"``, a (P',) 0/1 flag (1 = predecessor arc)."""
+        """``(edge_index, flag)``: the (2, P') arcs the MPN runs on (sender = the reading
+        link) and a (P',) 0/1 flag per arc (1 = the other link is a predecessor)."""
         if self.neighbours == "successors":
             return arcs, arcs.new_zeros(arcs.shape[1])
         if self.neighbours == "predecessors":
@@ -337,8 +340,8 @@ class MSlimPolicy(ActorCriticPolicy):
             raise ValueError(f"need hidden_dim >= 1 and mpn_steps >= 0, got {hidden_dim} and "
                              f"{mpn_steps}")
         self._mslim = {"hidden_dim": int(hidden_dim), "mpn_steps": int(mpn_steps),
-                           "lu_frames": lu_frames, "u_turns": bool(u_turns),
-                           "neighbours": neighbours}
+                       "lu_frames": lu_frames, "u_turns": bool(u_turns),
+                       "neighbours": neighbours}
         frames = observation_space["edge_attr"].shape[-1] // _NUM_EDGE_FEATURES
         self._lu_columns = [f * _NUM_EDGE_FEATURES + _LINK_UTIL for f in range(frames)]
         if lu_frames == "last":
