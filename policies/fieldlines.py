@@ -299,8 +299,8 @@ def selection_layout(g: GraphInputs) -> dict[str, Tensor]:
     valid = (dest[None, :] < n_of_node[:, None]) & (dest[None, :] != g.node_local[:, None])
     valid &= has_edge[:, None]
     flat = b.batch[:, None] * (p * p) + g.node_local[:, None] * p + dest[None, :]
-    return dict(edge_id=edge_id, index=src[:, None].expand(-1, z), valid=valid, flat=flat,
-                rows=b.batch * p + g.node_local)
+    return {"edge_id": edge_id, "index": src[:, None].expand(-1, z), "valid": valid, "flat": flat,
+                "rows": b.batch * p + g.node_local}
 
 
 # ----------------------------------------------------------------------- distribution
@@ -549,8 +549,8 @@ if ActorCriticPolicy is not None:
         def _build(self, lr_schedule: Schedule) -> None:
             edge_in = self.observation_space["edge_attr"].shape[-1]
             global_in = self.observation_space["global"].shape[-1]
-            net = dict(latent_dim=self.latent_dim, hidden_dim=self.hidden_dim,
-                       num_steps=self.num_steps)
+            net = {"latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim,
+                       "num_steps": self.num_steps}
             self.actor = FieldLinesNet(edge_in, global_in, **net)
             self.critic = FieldLinesNet(edge_in, global_in, **net)
             self.log_temperature = nn.Parameter(
@@ -662,7 +662,8 @@ def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed
     failures; ``apsp_ms`` reports that one-off cost separately.
 
     Returns:
-        ``num_nodes``, ``num_edges`` (directed), ``mean_ms``, ``p95_ms``, ``apsp_ms``.
+        ``num_nodes``, ``num_edges`` (directed), ``mean_ms``, ``median_ms``, ``p95_ms``,
+        ``min_ms`` per step, and ``apsp_ms`` (one-off per topology).
     """
     from packerl.spaces import observation_space
 
@@ -696,7 +697,8 @@ def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed
     finally:
         torch.set_num_threads(old_threads)
     return {"num_nodes": num_nodes, "num_edges": int(obs["edge_mask"].sum()),
-            "mean_ms": float(np.mean(times)), "p95_ms": float(np.percentile(times, 95)),
+            "mean_ms": float(np.mean(times)), "median_ms": float(np.median(times)),
+            "p95_ms": float(np.percentile(times, 95)), "min_ms": float(np.min(times)),
             "apsp_ms": apsp_ms}
 
 

@@ -63,17 +63,17 @@ def obs_to_batch(obs: Mapping[str, Tensor]) -> Batch:
     batch = torch.repeat_interleave(torch.arange(num_graphs, device=device), counts)
     graph, slot = edge_mask.nonzero(as_tuple=True)
     ei = (edge_index[graph, :, slot].t() + ptr[graph].unsqueeze(0)).contiguous()  # (2, |E|)
-    data = dict(
-        edge_index=ei,
-        edge_attr=obs["edge_attr"][graph, slot].float(),
-        link_props=obs["link_props"][graph, slot].float(),
-        u=obs["global"].float().reshape(num_graphs, -1),
-        batch=batch,
-        ptr=ptr,
-        edge_graph=graph,
-        edge_slot=slot,
-        nodes_per_graph=counts,
-    )
+    data = {
+        "edge_index": ei,
+        "edge_attr": obs["edge_attr"][graph, slot].float(),
+        "link_props": obs["link_props"][graph, slot].float(),
+        "u": obs["global"].float().reshape(num_graphs, -1),
+        "batch": batch,
+        "ptr": ptr,
+        "edge_graph": graph,
+        "edge_slot": slot,
+        "nodes_per_graph": counts,
+    }
     if "node_attr" in obs:
         real = node_mask.bool()
         data["x"] = obs["node_attr"][real].float()

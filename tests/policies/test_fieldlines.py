@@ -22,7 +22,7 @@ from policies.fieldlines import (
     benchmark_inference,
 )
 
-KW = dict(topology="nx-XS", traffic="udp_low", episode_steps=8)
+KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_log_prob_and_entropy_match_a_direct_computation(env_obs):
     policy = make_policy(env)
     t = batched(obs)
     with torch.no_grad():
-        ratings, g = policy.ratings(t)
+        ratings, _g = policy.ratings(t)
         actions, _, log_prob = policy(t)
         _, lp2, entropy = policy.evaluate_actions(t, actions.float())  # buffer dtype
     n, _, ei = graph_of(obs)
@@ -166,7 +166,7 @@ def test_low_temperature_sampling_and_deterministic_predict_equal_the_argmax(env
     with torch.no_grad():
         policy.log_temperature.fill_(math.log(1e-6))
         t = batched(obs, obs2)
-        ratings, g = policy.ratings(t)
+        ratings, _g = policy.ratings(t)
         sampled, _, _ = policy(t)
         mode, _, _ = policy(t, deterministic=True)
     predicted, _ = policy.predict({k: np.stack([obs[k], obs2[k]]) for k in obs},
@@ -317,7 +317,7 @@ def test_ppo_learns_and_save_load_round_trips(tmp_path):
     try:
         model = PPO(FieldLinesPolicy, venv, n_steps=8, batch_size=8, n_epochs=1,
                     learning_rate=1e-3, seed=0, device="cpu",
-                    policy_kwargs=dict(latent_dim=8, num_steps=2))
+                    policy_kwargs={"latent_dim": 8, "num_steps": 2})
         model.policy.warm_start = True
         before = [p.detach().clone() for p in model.policy.parameters()]
         model.learn(total_timesteps=16)
