@@ -123,9 +123,14 @@ def next_hop_action_space(max_nodes: int) -> NextHopSpace:
     return NextHopSpace(max_nodes)
 
 
+#: Upper bound declared for link weights: float32's largest value. stable-baselines3 refuses
+#: boxes with infinite bounds; the environment still rejects weights that are not finite and > 0.
+MAX_LINK_WEIGHT = float(np.finfo(np.float32).max)
+
+
 def link_weight_action_space(max_edges: int) -> spaces.Box:
-    """One positive weight per directed edge slot."""
-    return spaces.Box(0.0, np.inf, (2 * max_edges,), np.float32)
+    """One positive weight per directed edge slot (bounded by ``MAX_LINK_WEIGHT``)."""
+    return spaces.Box(0.0, MAX_LINK_WEIGHT, (2 * max_edges,), np.float32)
 
 
 def graph_of(obs: dict[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:

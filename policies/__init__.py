@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Routing policies for PackeRL: the shared :class:`~policies.base.Policy` interface and the
-classic and random baselines (:mod:`policies.baselines`)."""
+"""Routing policies for PackeRL: the shared :class:`~policies.base.Policy` interface, the
+classic and random baselines (:mod:`policies.baselines`), and the learned GNN policies
+(:mod:`policies.fieldlines`, :mod:`policies.mslim`, built on :mod:`policies.mpn`; they need
+torch, so they are imported lazily)."""
 
 from policies.base import ACTION_TYPES, ActionType, Policy
 from policies.baselines import (
@@ -25,3 +27,21 @@ __all__ = [
     "ShortestPathPolicy",
     "make_policy",
 ]
+
+
+_LAZY = {
+    "MPN": "policies.mpn",
+    "MPNLayer": "policies.mpn",
+    "obs_to_batch": "policies.sb3_common",
+    "FieldLinesPolicy": "policies.fieldlines",
+    "MSlimPolicy": "policies.mslim",
+    "LearnedPolicy": "policies.learned",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'policies' has no attribute {name!r}")

@@ -70,19 +70,24 @@ def _reset(module: nn.Module | None) -> None:
 
 
 class MPNLayer(MessagePassing):
-    """One MPN step: edge update from (sender, edge), node update from (node, mean ‖ min of
-    its outgoing edges' new features), residual connection and layer norm on both.
+    """One MPN step: edge update from (sender, receiver, edge), node update from (node, mean ‖
+    min of its outgoing edges' new features), residual connection and layer norm on both.
 
     .. math::
-        \\mathbf{e}'_{vu} &= \\mathrm{LN}_E\\big(\\mathbf{e}_{vu} +
-            f_E(\\mathbf{x}_v \\,\\|\\, \\mathbf{e}_{vu})\\big) \\\\
-        \\mathbf{x}'_v &= \\mathrm{LN}_V\\big(\\mathbf{x}_v + f_V(\\mathbf{x}_v \\,\\|\\,
-            \\mathrm{mean}_{u}\\, \\mathbf{m}_{vu} \\,\\|\\, \\min_{u} \\mathbf{m}_{vu})\\big)
+        \mathbf{e}'_{vu} &= \mathrm{LN}_E\big(\mathbf{e}_{vu} +
+            f_E(\mathbf{x}_v \,\|\, \mathbf{x}_u \,\|\, \mathbf{e}_{vu})\big) \\
+        \mathbf{x}'_v &= \mathrm{LN}_V\big(\mathbf{x}_v + f_V(\mathbf{x}_v \,\|\,
+            \mathrm{mean}_{u}\, \mathbf{m}_{vu} \,\|\, \min_{u} \mathbf{m}_{vu})\big)
 
-    where :math:`\\mathbf{m}_{vu} = f_E(\\mathbf{x}_v \\| \\mathbf{e}_{vu})` is the new edge
-    feature before the residual (nodes without outgoing edges aggregate zeros). The
+    where :math:`\mathbf{m}_{vu} = f_E(\mathbf{x}_v \| \mathbf{x}_u \| \mathbf{e}_{vu})` is the
+    new edge feature before the residual (nodes without outgoing edges aggregate zeros). The
     aggregation runs over *outgoing* edges (``flow="target_to_source"``), so ``x_i`` in
-    :meth:`edge_update` is the sender ``edge_index[0]``.
+    :meth:`edge_update` is the sender ``edge_index[0]`` and ``x_j`` the receiver.
+
+    The paper's formula (Section 5) writes :math:`f_E(\mathbf{x}_v, \mathbf{e}_{vu})` only;
+    read literally, a node would only ever see itself and its own edges, however many steps
+    are stacked. Like the MPNs it cites (Sanchez-Gonzalez et al. 2020, Freymuth et al. 2024),
+    the edge update here also reads the receiver, so L steps reach L hops.
 
     Args:
         node_dim: node feature size (in and out).
@@ -109,7 +114,8 @@ class MPNLayer(MessagePassing):
         self.negative_slope = negative_slope
         self.residual = residual
         self.layer_norm = layer_norm
-        self.edge_mlp = mlp(node_dim + edge_dim, hidden_dim, edge_dim, num_layers, negative_slope)
+        self.edge_mlp = mlp(2 * node_dim + edge_dim, hidden_dim, edge_dim, num_layers,
+                            negative_slope)
         self.node_mlp = mlp(node_dim + 2 * edge_dim, hidden_dim, node_dim, num_layers,
                             negative_slope)
         self.edge_norm = nn.LayerNorm(edge_dim) if layer_norm else nn.Identity()
@@ -131,9 +137,9 @@ class MPNLayer(MessagePassing):
             node_update = x + node_update
         return self.node_norm(node_update), self.edge_norm(message)
 
-    def edge_update(self, x_i: Tensor, edge_attr: Tensor) -> Tensor:
-        # flow target_to_source: i = edge_index[0], the sender v of e = (v, u)
-        return self.edge_mlp(torch.cat([x_i, edge_attr], dim=-1))
+    def edge_update(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
+        # flow target_to_source: i = edge_index[0], the sender v of e = (v, u); j the receiver
+        return self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
 
     def message(self, message: Tensor) -> Tensor:
         return message

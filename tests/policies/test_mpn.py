@@ -46,7 +46,7 @@ def test_layer_matches_the_update_formula_on_a_hand_built_graph():
     layer = MPNLayer(node_dim=3, edge_dim=2, hidden_dim=5).eval()
     x, e = torch.randn(4, 3), torch.randn(5, 2)
     x_new, e_new = layer(x, EDGES4, e)
-    m = layer.edge_mlp(torch.cat([x[EDGES4[0]], e], dim=-1))  # from the sender
+    m = layer.edge_mlp(torch.cat([x[EDGES4[0]], x[EDGES4[1]], e], dim=-1))  # sender, receiver
     assert torch.allclose(e_new, layer.edge_norm(e + m), atol=1e-6)
     # node 0 aggregates its outgoing edges 0 and 1 (mean ‖ min); node 3 only edge 4
     agg = torch.stack([
@@ -220,3 +220,20 @@ def test_obs_to_batch_rebuilds_the_real_graphs():
     # a single unbatched observation
     one = obs_to_batch({k: v[0] for k, v in obs.items()})
     assert one.num_graphs == 1 and torch.equal(one.edge_index, EDGES4)
+
+
+def test_information_travels_one_hop_per_step():
+    # a path 0 - 1 - 2 - 3: with L steps, node 0 sees node L's features, not node L+1's
+    edges = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    torch.manual_seed(0)
+    for steps in (1, 2):
+        mpn = MPN(node_in=3, edge_in=2, num_steps=steps).eval()
+        x = torch.randn(4, 3)
+        e = torch.randn(6, 2)
+        base, _ = mpn(x, edges, e)
+        for far in range(1, 4):
+            moved = x.clone()
+            moved[far] += 5.0
+            out, _ = mpn(moved, edges, e)
+            changed = not torch.allclose(out[0], base[0])
+            assert changed == (far <= steps), (steps, far)
