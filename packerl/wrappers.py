@@ -73,6 +73,17 @@ class FrameStacker:
         return out
 
 
+def stacked_space(space: spaces.Dict, k: int) -> spaces.Dict:
+    """The observation space after stacking ``k`` frames of the feature keys."""
+    entries = dict(space.spaces)
+    for key in FEATURE_KEYS:
+        if key in entries:
+            box = entries[key]
+            shape = box.shape[:-1] + (box.shape[-1] * k,)
+            entries[key] = spaces.Box(-np.inf, np.inf, shape, np.float32)
+    return spaces.Dict(entries)
+
+
 class StackFeatures(_SplitStepWrapper):
     """Concatenate the last ``k`` observations' features along their last axis.
 
@@ -84,13 +95,7 @@ class StackFeatures(_SplitStepWrapper):
         super().__init__(env)
         self.stacker = FrameStacker(k)
         self.k = k
-        entries = dict(env.observation_space.spaces)
-        for key in FEATURE_KEYS:
-            if key in entries:
-                box = entries[key]
-                shape = box.shape[:-1] + (box.shape[-1] * k,)
-                entries[key] = spaces.Box(-np.inf, np.inf, shape, np.float32)
-        self.observation_space = spaces.Dict(entries)
+        self.observation_space = stacked_space(env.observation_space, k)
 
     def reset(self, **kwargs: Any):
         obs, info = self.env.reset(**kwargs)

@@ -62,14 +62,39 @@ class LearnedPolicy(Policy):
                              f"takes `{action_type}`; evaluate it on the matching env variant")
         super().__init__(max_nodes, max_edges, own)  # type: ignore[arg-type]
         self.name = f"{self.config.policy}:{Path(path).name}"
-        self.model = PPO.load(model_path, device="cpu")
         self.stats = load_stats(stats_path)
         self.k = self.config.stack
-        expected = self.model.observation_space["edge_attr"].shape[0]
-        if expected != 2 * max_edges:
-            raise ValueError(f"the model was trained with {expected // 2} edge slots, the env has "
-                             f"{max_edges}; create the env with max_edges={expected // 2}")
+        self.policy = self._policy_for_padding(PPO.load(model_path, device="cpu"))
         self._stack = FrameStacker(self.k)
+
+    def _policy_for_padding(self, model: Any) -> Any:
+        """The trained policy with this environment's padding.
+
+        The GNN's parameters do not depend on the padding, only SB3's declared spaces do: a
+        fresh policy of the same class is built for this env's spaces and given the trained
+        weights, so a model trained on small graphs runs on larger (or smaller) ones.
+        """
+        from packerl.spaces import (
+            link_weight_action_space,
+            next_hop_action_space,
+            observation_space,
+        )
+        from packerl.wrappers import stacked_space
+
+        trained = model.policy
+        node_features = "node_attr" in model.observation_space.spaces
+        obs_space = stacked_space(observation_space(self.max_nodes, self.max_edges,
+                                                    node_features), self.k)
+        action_space = (next_hop_action_space(self.max_nodes) if self.action_type == "next_hop"
+                        else link_weight_action_space(self.max_edges))
+        if obs_space == model.observation_space and action_space == model.action_space:
+            return trained
+        kwargs = trained._get_constructor_parameters()
+        kwargs.update(observation_space=obs_space, action_space=action_space)
+        policy = type(trained)(**kwargs)
+        policy.load_state_dict(trained.state_dict())
+        policy.set_training_mode(False)
+        return policy
 
     @classmethod
     def from_env(cls, env: Any, path: str | Path = "", **kwargs: Any) -> LearnedPolicy:
@@ -82,5 +107,5 @@ class LearnedPolicy(Policy):
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         obs = self._stack(normalize(observation, self.stats))
         batch = {k: v[None] for k, v in obs.items()}
-        action, _ = self.model.predict(batch, deterministic=True)
+        action, _ = self.policy.predict(batch, deterministic=True)
         return np.asarray(action[0])

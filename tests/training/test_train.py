@@ -73,3 +73,21 @@ def test_bad_train_arguments():
     with pytest.raises(ValueError, match="unknown policy 'dqn'"):
         TrainConfig(policy="dqn")
     assert main(["train", "--policy", "fieldlines", "--traffic", "tcp_huge"]) == 2
+
+
+def test_a_model_trained_on_small_graphs_runs_on_larger_ones(tmp_path):
+    from packerl.env import PackeRLEnv
+    from policies.learned import LearnedPolicy
+
+    config = TrainConfig(policy="fieldlines", iterations=1, warm_start_iterations=0,
+                         eval_every=0, out=str(tmp_path),
+                         **{k: v for k, v in TINY.items() if k != "eval_every"})
+    run = train(config, progress=False)
+    env = PackeRLEnv(topology="nx-S", traffic="udp_low", episode_steps=3)
+    policy = LearnedPolicy.from_env(env, path=run)
+    assert env.max_nodes == 25 and policy.policy.observation_space["edge_attr"].shape[0] == 200
+    obs, _ = env.reset(seed=2)
+    policy.reset()
+    for _ in range(3):
+        obs, *_ = env.step(policy.act(obs))  # valid next hops on a 25-node padding
+    env.close()
