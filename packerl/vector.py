@@ -37,6 +37,21 @@ def _check_split_step(env: gym.Env, index: int) -> None:
         )
 
 
+def build_envs(env_fns: Sequence[EnvFn]) -> list[gym.Env]:
+    """Build the sub-environments and check they support concurrent stepping and agree on
+    their spaces."""
+    if not env_fns:
+        raise ValueError("env_fns is empty; give at least one environment constructor")
+    envs = [fn() for fn in env_fns]
+    for i, env in enumerate(envs):
+        _check_split_step(env, i)
+        if env.observation_space != envs[0].observation_space or \
+                env.action_space != envs[0].action_space:
+            raise ValueError(f"environment {i} has other spaces than environment 0; use "
+                             "the same max_nodes/max_edges/action_type everywhere")
+    return envs
+
+
 def step_concurrently(envs: Sequence[gym.Env], actions: Sequence[Any]) -> list[tuple]:
     """Validate all actions, send all steps, then wait for all; returns the 5-tuples.
 
@@ -65,19 +80,10 @@ class PackeRLVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, env_fns: Sequence[EnvFn]):
-        if not env_fns:
-            raise ValueError("env_fns is empty; give at least one environment constructor")
-        self.envs = [fn() for fn in env_fns]
-        for i, env in enumerate(self.envs):
-            _check_split_step(env, i)
+        self.envs = build_envs(env_fns)
         self.num_envs = len(self.envs)
         self.single_observation_space = self.envs[0].observation_space
         self.single_action_space = self.envs[0].action_space
-        for i, env in enumerate(self.envs[1:], 1):
-            if env.observation_space != self.single_observation_space or \
-                    env.action_space != self.single_action_space:
-                raise ValueError(f"environment {i} has other spaces than environment 0; use "
-                                 "the same max_nodes/max_edges/action_type everywhere")
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = create_empty_array(self.single_observation_space, self.num_envs)
@@ -155,11 +161,7 @@ if _SB3VecEnv is not None:
         """
 
         def __init__(self, env_fns: Sequence[EnvFn]):
-            if not env_fns:
-                raise ValueError("env_fns is empty; give at least one environment constructor")
-            self.envs = [fn() for fn in env_fns]
-            for i, env in enumerate(self.envs):
-                _check_split_step(env, i)
+            self.envs = build_envs(env_fns)
             super().__init__(len(self.envs), self.envs[0].observation_space,
                              self.envs[0].action_space)
             self._actions: list[Any] | None = None
@@ -225,5 +227,5 @@ if _SB3VecEnv is not None:
             """Stacked ``action_masks()`` of the sub-environments (for MaskablePPO)."""
             return np.stack([env.unwrapped.action_masks() for env in self.envs])
 
-__all__ = ["PackeRLVectorEnv", "step_concurrently"] + (
+__all__ = ["PackeRLVectorEnv", "build_envs", "step_concurrently"] + (
     ["PackeRLSB3VecEnv"] if _SB3VecEnv is not None else [])

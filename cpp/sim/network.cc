@@ -54,6 +54,19 @@ Invalid(Parts&&... parts)
     throw std::invalid_argument(os.str());
 }
 
+/// Throw unless event `i` (a demand or failure) at `t` ms lies inside step `step`.
+void
+CheckInStep(const char* what, uint32_t i, double t, uint32_t step, double stepMs)
+{
+    const double startMs = stepMs * step;
+    const double endMs = stepMs * (step + 1);
+    if (!(t >= startMs - kTimeSlackMs && t < endMs + kTimeSlackMs))
+    {
+        Invalid(what, " ", i, ": time ", t, " ms is outside step ", step, " [", startMs, ", ",
+                endMs, ") ms");
+    }
+}
+
 } // namespace
 
 void
@@ -245,8 +258,6 @@ Network::InstallRouting(const int32_t* nextHop)
 void
 Network::AddDemands(const DemandBatch& batch, uint32_t step)
 {
-    const double startMs = m_params.stepMs * step;
-    const double endMs = m_params.stepMs * (step + 1);
     for (uint32_t i = 0; i < batch.count; ++i)
     {
         const int32_t src = batch.src[i];
@@ -262,11 +273,7 @@ Network::AddDemands(const DemandBatch& batch, uint32_t step)
         {
             Invalid("demand ", i, ": bytes must be positive, got ", batch.bytes[i]);
         }
-        if (!(t >= startMs - kTimeSlackMs && t < endMs + kTimeSlackMs))
-        {
-            Invalid("demand ", i, ": time ", t, " ms is outside step ", step, " [", startMs,
-                    ", ", endMs, ") ms");
-        }
+        CheckInStep("demand", i, t, step, m_params.stepMs);
         if (!batch.isTcp[i] && !(batch.rateBps[i] > 0 && std::isfinite(batch.rateBps[i])))
         {
             Invalid("demand ", i, ": a UDP demand needs a positive rate, got ",
@@ -293,8 +300,6 @@ Network::AddDemands(const DemandBatch& batch, uint32_t step)
 void
 Network::AddFailures(const FailureBatch& batch, uint32_t step)
 {
-    const double startMs = m_params.stepMs * step;
-    const double endMs = m_params.stepMs * (step + 1);
     for (uint32_t i = 0; i < batch.count; ++i)
     {
         const int32_t edge = batch.edge[i];
@@ -307,11 +312,7 @@ Network::AddFailures(const FailureBatch& batch, uint32_t step)
         {
             Invalid("failure ", i, ": edge ", edge, " has already failed");
         }
-        if (!(t >= startMs - kTimeSlackMs && t < endMs + kTimeSlackMs))
-        {
-            Invalid("failure ", i, ": time ", t, " ms is outside step ", step, " [", startMs,
-                    ", ", endMs, ") ms");
-        }
+        CheckInStep("failure", i, t, step, m_params.stepMs);
         m_failed[edge] = 1;
     }
     const Time now = Simulator::Now();
