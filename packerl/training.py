@@ -85,6 +85,9 @@ class TrainConfig:
     """seeds PPO, the environments' scenario draws and the simulators"""
     out: str = "runs"
     """parent directory of the run directory"""
+    torch_threads: int = 1
+    """PyTorch intra-op threads; the simulators need the other cores (small GNNs gain nothing
+    from more threads, and oversubscribed cores slow everything down)"""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -201,11 +204,14 @@ def evaluate_model(model: Any, config: TrainConfig, stats: dict,
 
 def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
     """Train (or resume) a run; returns the run directory. See the module docstring."""
+    import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
     from tqdm.auto import tqdm
 
     from packerl.vector import PackeRLSB3VecEnv
+
+    torch.set_num_threads(max(1, int(config.torch_threads)))
 
     run = config.run_dir()
     if run.exists() and (run / "state.json").exists() and not resume:
