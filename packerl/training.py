@@ -223,14 +223,18 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
     stats: dict = {}
     env_fns = [lambda: make_env(config, stats)] * config.n_envs
     venv = VecMonitor(PackeRLSB3VecEnv(env_fns))
-    venv.seed(config.seed)
     n_steps = config.steps_per_iteration // config.n_envs
     start = 0
+    prior_seconds = 0.0  # wall time of the run before a resume
     tensorboard = str(run / "tensorboard")
     try:
         if resume and (run / "checkpoint.zip").exists():
             state = json.loads((run / "state.json").read_text())
             start = int(state["iteration"])
+            prior_seconds = float(state.get("wall_seconds") or 0.0)
+        # a resumed run draws new scenarios instead of replaying those of its first iterations
+        venv.seed(config.seed + 1_000_003 * start)
+        if start > 0:
             load_stats(run / "checkpoint_stats.pkl", stats)
             model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu",
                              tensorboard_log=tensorboard)
@@ -253,7 +257,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                         tb_log_name="ppo", progress_bar=False)
             returns = [e["r"] for e in model.ep_info_buffer]
             extra = {"mean_return": float(np.mean(returns)) if returns else None,
-                     "warm_start": warm, "wall_seconds": time.monotonic() - t0}
+                     "warm_start": warm,
+                     "wall_seconds": prior_seconds + time.monotonic() - t0}
             if config.eval_every and (iteration + 1) % config.eval_every == 0:
                 result = evaluate_model(model, config, stats, config.eval_episodes)
                 _append_eval(run / "eval.csv", iteration + 1, int(model.num_timesteps), result)
