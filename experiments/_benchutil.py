@@ -17,43 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def eigrp_weights(datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
-    """Per-link EIGRP-style weight (default K values: K1 = K3 = 1, others 0).
-
-    ``256 * (1e7 / datarate_bps + delay_us / 10)`` with ``delay_us = delay_ms * 1000``:
-    EIGRP's delay term counts tens of microseconds. Summing per-link weights along a path
-    (instead of EIGRP's min-bandwidth composite) is what the benchmarks use to rank paths.
-    """
-    datarate = np.asarray(datarate_bps, dtype=np.float64)
-    delay_us = np.asarray(delay_ms, dtype=np.float64) * 1000.0
-    return 256.0 * (1e7 / datarate + delay_us / 10.0)
-
-
 def eigrp_next_hops(topology: Any) -> np.ndarray:
-    """(N, N) int32 next-hop table of EIGRP shortest paths; ``[u, z]`` = u's neighbour toward z.
+    """(N, N) int32 EIGRP next-hop table of a topology (``packerl.routing``: B.5 weights in
+    EIGRP's units, SciPy Dijkstra, smallest-id tie-breaking); ``[u, z]`` = u's neighbour
+    toward z, -1 on the diagonal."""
+    from packerl.routing import eigrp_weights, next_hops_from_weights
 
-    Dijkstra from every destination z on the symmetric weighted graph: the predecessor of u
-    on the tree rooted at z is u's next hop toward z. Diagonal and unreachable pairs = -1.
-    """
-    n = int(topology.num_nodes)
     edges = np.asarray(topology.edges).reshape(-1, 2)
     w = eigrp_weights(topology.datarate_bps, topology.delay_ms)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    graph = csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
-    _, pred = dijkstra(graph, directed=True, return_predecessors=True)
-    # pred[z, u]: predecessor of u on the shortest path z -> u, i.e. u's next hop toward z
-    # (the graph is symmetric). scipy marks "none" with -9999.
-    table = pred.T.astype(np.int32)
-    table[table < 0] = -1
-    np.fill_diagonal(table, -1)
-    return table
+    edge_index = np.concatenate([edges.T, edges[:, ::-1].T], axis=1)
+    return next_hops_from_weights(int(topology.num_nodes), edge_index, np.concatenate([w, w]))
 
 
 def machine_info() -> dict[str, Any]:

@@ -285,7 +285,7 @@ def main() -> int:
         f"link_failures={args.link_failures!r}, steps={args.steps}, step_ms=5.0, "
         f"seed={args.scenario_seed})` ({first['topology']}, {first['nodes']} nodes, "
         f"{first['edges']} links, {first['failures']} link failures); simulator seed "
-        f"{args.sim_seed}; EIGRP next hops (`256 * (1e7/datarate_bps + delay_us/10)`) fixed "
+        f"{args.sim_seed}; EIGRP next hops (`packerl.routing`: `256 * (1e7/kbps + delay_us/10)`) fixed "
         f"for the whole episode. Medians over {args.reps} repetition(s), raw and client "
         "alternating (order flipped every repetition); runs whose raw simulation takes "
         f"< {args.short_seconds:g} s are repeated {args.short_reps} times.\n\n"
