@@ -8,6 +8,8 @@ Examples::
     packerl evaluate --policy random_nh --topology nx-XS --traffic tcp_high --episodes 100 \\
         --seed 9001 --out results/
     packerl compare results/* --reference eigrp --out results/comparison.png
+    packerl sweep experiments/sweeps/fig3_smoke.yaml --out experiments/results/sweeps
+    packerl report experiments/results/sweeps/fig3_smoke
 
 Exit status: 0 on success, 1 when a run fails (e.g. the simulator crashes), 2 on bad usage
 (unknown policy or preset names, out-of-range numbers, missing result directories), 130 when
@@ -65,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="packerl", description="Train, evaluate and compare routing policies on PackeRL.")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{train,evaluate,compare}")
+                                metavar="{train,evaluate,compare,sweep,report}")
 
     tr = sub.add_parser(
         "train", help="train FieldLines or M-Slim with PPO (defaults: the paper's B.7)",
@@ -139,6 +141,37 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--reference", default="eigrp", help="reference policy (default: eigrp)")
     cmp_.add_argument("--out", default=None,
                       help="heatmap PNG path (default: comparison.png next to the results)")
+
+    sw = sub.add_parser(
+        "sweep", help="run the trials of a sweep YAML file (Ray, or plain processes)",
+        description="Train and evaluate every trial of a sweep file (see packerl/sweep.py and "
+                    "experiments/sweeps/). Runs on an embedded Ray instance on this machine "
+                    "(or plain processes when Ray is not installed), or on an existing Ray "
+                    "cluster with --address. Results go to OUT/<name>/trials/<trial>/; "
+                    "re-running the same command skips finished trials and resumes "
+                    "unfinished ones.")
+    sw.add_argument("file", help="sweep YAML file")
+    sw.add_argument("--out", default="sweeps", help="parent of the sweep's result directory "
+                    "(default: sweeps)")
+    sw.add_argument("--address", default=None,
+                    help="address of an existing Ray cluster (e.g. auto or ray://host:10001)")
+    sw.add_argument("--backend", default="auto", choices=["auto", "ray", "processes"],
+                    help="execution engine (default: auto = Ray if installed, else processes)")
+    sw.add_argument("--num-cpus", type=_positive_int, default=None,
+                    help="CPUs of the local Ray instance or process pool (default: all)")
+    sw.add_argument("--only", nargs="+", default=None, metavar="TRIAL",
+                    help="run only these trial ids")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="list the trials and their simulation budget, run nothing")
+
+    rp = sub.add_parser(
+        "report", help="tables, heatmaps and learning curves of a sweep's results",
+        description="Aggregate a sweep's per-episode results (mean over episodes, then "
+                    "mean/min/max over seeds and the better half of seeds, relative to EIGRP) "
+                    "into Markdown/CSV tables, heatmaps in the style of the paper's Figures "
+                    "3-6, learning curves and an index.md linking them.")
+    rp.add_argument("results", help="a sweep's result directory (OUT/<name> of packerl sweep)")
+    rp.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
     return parser
 
 
@@ -231,6 +264,52 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from packerl.sweep import SweepConfigError, load_sweep, run_sweep
+
+    try:
+        sweep = load_sweep(args.file)
+    except (FileNotFoundError, SweepConfigError) as exc:
+        parser.error(str(exc))
+    trials = sweep.trials()
+    if args.dry_run:
+        for t in trials:
+            train = (f"train {t.train.get('iterations', 100)} "
+                     f"iterations on {t.train['topology']}/{t.train['traffic']}; "
+                     if t.train else "")
+            episodes = sum(c.episodes for c in t.cells)
+            print(f"{t.trial_id}: {train}evaluate {len(t.cells)} cell(s), {episodes} "
+                  f"episodes x {t.episode_steps} steps")
+        print(f"{len(trials)} trial(s) -> {Path(args.out) / sweep.name}")
+        return 0
+    try:
+        result = run_sweep(sweep, args.out, backend=args.backend, address=args.address,
+                           num_cpus=args.num_cpus, only=args.only,
+                           log=lambda line: print(line, flush=True))
+    except (SweepConfigError, ValueError) as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished trials are kept; run the same command again to "
+              "resume", file=sys.stderr)
+        return INTERRUPTED
+    print(f"{len(result.finished)} finished, {len(result.skipped)} skipped (already done), "
+          f"{len(result.failed)} failed -> {result.root}")
+    for tid, error in result.failed.items():
+        print(f"failed: {tid}: {error.splitlines()[-1] if error else ''}", file=sys.stderr)
+    return RUN_ERROR if result.failed else 0
+
+
+def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from packerl.report import report
+
+    try:
+        index = report(args.results, args.out)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    print(f"report: {index}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``packerl`` console script; returns the exit status."""
     parser = build_parser()
@@ -241,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, sub)
         if args.command == "evaluate":
             return _evaluate(args, sub)
+        if args.command == "sweep":
+            return _sweep(args, sub)
+        if args.command == "report":
+            return _report(args, sub)
         return _compare(args, sub)
     except SystemExit as exc:  # argparse's usage errors (status 2) and --help (status 0)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Speed report in the style of the PackeRL paper's Figure 7.
+
+Left side (inference time per step and graph size): measured fresh, on one CPU core, with
+``policies.fieldlines.benchmark_inference`` and ``policies.mslim.benchmark_inference`` on
+synthetic observations of synnet topologies of the given sizes (untrained weights: the time
+does not depend on them). M-Slim's time per step is its policy pass plus the shortest-path
+step that turns its link weights into next hops (it needs one per step); FieldLines needs an
+APSP only when the topology changes (reported apart). Optionally also the mean inference time
+per step measured in real episodes of a sweep (``episodes.csv``'s ``inference_ms``, which
+includes the trained-model pipeline: normalisation and frame stacking).
+
+Right side (simulation steps per hour, excluding inference and learning): nx-XS from
+``experiments/results/bench_env.json`` (env ``step`` time only, EIGRP, one env on one core;
+not re-measured); larger presets measured fresh here with the same method but short
+episodes (``--steps``, default 20 steps of each of ``--episodes`` episodes: the first steps
+of an episode are cheaper than later ones, so these are optimistic).
+
+Framework overhead (env / raw simulator, same scenario and routing): from
+``experiments/results/bench_overhead.json`` and ``bench_env.json`` (not re-measured).
+
+Usage::
+
+    python experiments/speed_report.py [--sizes 8 18 38 75 175 250] [--presets nx-S nx-M]
+        [--steps 20] [--episodes 1] [--sweep experiments/results/sweeps/fig3_smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from _benchutil import RESULTS, markdown_table, write_results  # noqa: E402
+
+TRAFFICS = ("udp_medium", "udp_high", "tcp_medium", "tcp_high")
+
+
+def inference_times(sizes: list[int], repeats: int) -> list[dict[str, float]]:
+    from policies.fieldlines import benchmark_inference as fieldlines_bench
+    from policies.mslim import benchmark_inference as mslim_bench
+
+    rows = []
+    for n in sizes:
+        fl = fieldlines_bench(n, repeats=repeats, warmup=3)
+        ms = mslim_bench(n, repeats=repeats, warmup=3)
+        rows.append({"num_nodes": n, "num_edges": fl["num_edges"],
+                     "fieldlines_ms": fl["mean_ms"], "fieldlines_apsp_once_ms": fl["apsp_ms"],
+                     "mslim_policy_ms": ms["mean_ms"], "mslim_apsp_ms": ms["apsp_mean_ms"],
+                     "mslim_ms": ms["mean_ms"] + ms["apsp_mean_ms"]})
+        print(f"inference n={n}: FieldLines {fl['mean_ms']:.2f} ms, M-Slim "
+              f"{ms['mean_ms'] + ms['apsp_mean_ms']:.2f} ms", flush=True)
+    return rows
+
+
+def steps_per_hour(preset: str, traffic: str, steps: int, episodes: int) -> dict[str, float]:
+    """Env ``step`` time with fixed EIGRP next hops (as bench_env), excluding inference."""
+    from packerl.env import PackeRLEnv
+    from policies.baselines import make_policy
+
+    env = PackeRLEnv(topology=preset, traffic=traffic, episode_steps=steps)
+    total, n_steps, nodes = 0.0, 0, []
+    try:
+        for ep in range(episodes):
+            obs, info = env.reset(seed=1 + ep)
+            policy = make_policy("eigrp", env)
+            policy.reset()
+            action = policy.act(obs)  # static routing: computed once, outside the timing
+            nodes.append(int(info.get("num_nodes", 0)) if isinstance(info, dict) else 0)
+            done = False
+            while not done:
+                t0 = time.perf_counter()
+                obs, _, terminated, truncated, info = env.step(action)
+                total += time.perf_counter() - t0
+                n_steps += 1
+                done = terminated or truncated
+            nodes[-1] = int(info["num_nodes"])
+    finally:
+        env.close()
+    return {"preset": preset, "traffic": traffic, "steps": n_steps, "seconds": total,
+            "steps_per_hour": 3600.0 * n_steps / total, "nodes": nodes}
+
+
+def sweep_inference(sweep: Path) -> dict[tuple[str, str], tuple[float, int]]:
+    """(policy, topology) -> (mean inference ms per step over episodes, episodes)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for trial in sorted((sweep / "trials").glob("*/trial.json")):
+        policy = json.loads(trial.read_text())["policy"]
+        for ep in sorted(trial.parent.glob("eval/*/episodes.csv")):
+            topo = json.loads((ep.parent / "config.json").read_text())["topology"]
+            with ep.open() as f:
+                out.setdefault((policy, topo), []).extend(
+                    float(r["inference_ms"]) for r in csv.DictReader(f))
+    return {k: (float(np.mean(v)), len(v)) for k, v in out.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[8, 18, 38, 75, 175, 250])
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--presets", nargs="*", default=["nx-S", "nx-M"])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--episodes", type=int, default=1)
+    ap.add_argument("--sweep", type=Path, default=None,
+                    help="a sweep result directory whose episodes' inference times to add")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    load_start = list(os.getloadavg())
+    inference = inference_times(args.sizes, args.repeats)
+    sim = []
+    for preset in args.presets:
+        for traffic in TRAFFICS:
+            r = steps_per_hour(preset, traffic, args.steps, args.episodes)
+            print(f"sim {preset} {traffic}: {r['steps_per_hour']:,.0f} steps/h", flush=True)
+            sim.append(r)
+    env_bench = json.loads((RESULTS / "bench_env.json").read_text())
+    over_bench = json.loads((RESULTS / "bench_overhead.json").read_text())
+    swept = sweep_inference(args.sweep) if args.sweep else {}
+
+    body = [f"Started {started}; load average at start {load_start}, at end "
+            f"{list(os.getloadavg())}. The machine has {os.cpu_count()} cores and was shared "
+            "with two PPO training runs while this ran: absolute numbers are noisy.", "",
+            "## Inference time per step (Figure 7, left)", "",
+            "Measured now, one PyTorch thread, untrained weights (time does not depend on "
+            f"them), {args.repeats} timed repetitions after 3 warm-up ones, synthetic "
+            "observation on a synnet topology of that size. FieldLines: one policy pass "
+            "(APSP cached per topology, its one-off cost shown apart). M-Slim: policy pass + "
+            "the per-step shortest paths from its link weights. Paper (Figure 7): M-Slim above "
+            "1 s on the largest graphs, FieldLines in milliseconds. SPEC targets at 250 nodes: "
+            "FieldLines <= 10 ms, M-Slim <= 100 ms.", ""]
+    body.append(markdown_table(
+        ["nodes", "directed edges", "FieldLines [ms]", "FieldLines APSP once per topology "
+         "[ms]", "M-Slim policy [ms]", "M-Slim APSP [ms]", "M-Slim total [ms]"],
+        [[r["num_nodes"], r["num_edges"], f"{r['fieldlines_ms']:.2f}",
+          f"{r['fieldlines_apsp_once_ms']:.2f}", f"{r['mslim_policy_ms']:.2f}",
+          f"{r['mslim_apsp_ms']:.2f}", f"{r['mslim_ms']:.2f}"] for r in inference]))
+    if swept:
+        body += ["", f"Mean inference time per step in real evaluation episodes of "
+                 f"`{args.sweep}` (`episodes.csv` column `inference_ms`; trained-model "
+                 "pipeline including normalisation and frame stacking; the baselines compute "
+                 "their shortest paths once per topology):", ""]
+        body.append(markdown_table(["policy", "topology", "episodes", "inference [ms/step]"],
+                                   [[p, t, n, f"{ms:.3f}"] for (p, t), (ms, n)
+                                    in sorted(swept.items())]))
+    body += ["", "## Simulation steps per hour (Figure 7, right)", "",
+             "Env `step` wall time only (simulation + shared-memory bridge + observation; "
+             "inference and learning excluded), static EIGRP routing, one env.", ""]
+    rows = []
+    for traffic in TRAFFICS:
+        s = env_bench["throughput"][traffic]["summary"]["single"]
+        rows.append(["nx-XS", traffic, f"{s['steps_per_hour']:,.0f}",
+                     f"bench_env.json ({env_bench['date']}; 100-step episodes, median of 3 "
+                     "rounds)"])
+    for r in sim:
+        rows.append([f"{r['preset']} ({'/'.join(map(str, r['nodes']))} nodes)", r["traffic"],
+                     f"{r['steps_per_hour']:,.0f}",
+                     f"measured now ({r['steps']} steps: first {args.steps} steps of "
+                     f"{args.episodes} episode(s); optimistic)"])
+    body.append(markdown_table(["preset", "traffic", "env steps/h", "source"], rows))
+    body += ["", "## Framework overhead against raw simulator mode", "",
+             "Wall time of an episode through the client (or the full Gymnasium env) divided "
+             "by the same scenario simulated by the C++ core alone in raw mode with the same "
+             "fixed routing (target <= 1.10). Not re-measured: the numbers of the benchmark "
+             "files named.", ""]
+    orow = []
+    for r in over_bench["results"]:
+        orow.append([r["traffic"], "client loop / raw", f"{r['median']['ratio']:.3f}",
+                     ", ".join(f"{x:.3f}" for x in r["ratios"]),
+                     f"bench_overhead.json ({over_bench['date']})"])
+    for r in env_bench["overhead"]:
+        orow.append([r["traffic"], "Gymnasium env steps / raw", f"{r['ratio']:.3f}",
+                     ", ".join(f"{x:.3f}" for x in r["ratios"]),
+                     f"bench_env.json ({env_bench['date']})"])
+    body.append(markdown_table(["traffic", "what", "median ratio", "per repetition",
+                                "source"], orow))
+    write_results("speed_report", "Speed report (paper Figure 7 style)", "\n".join(body),
+                  {"started": started, "inference": inference, "simulation": sim,
+                   "sweep_inference": {f"{p}|{t}": v for (p, t), v in swept.items()},
+                   "sources": {"bench_env": env_bench["date"],
+                               "bench_overhead": over_bench["date"]}},
+                  out_dir=args.out)
+    print(f"wrote {args.out / 'speed_report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

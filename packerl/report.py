@@ -1,0 +1,495 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Tables, heatmaps and learning curves of a sweep's results (``packerl report RESULTS_DIR``).
+
+Aggregation, per (policy, topology, traffic, link failures) cell of the evaluation grid:
+
+1. per trial (= per training seed): the mean of every metric over the trial's evaluation
+   episodes (``episodes.csv``);
+2. across the policy's seeds: mean, min and max of those per-seed means;
+3. **better half of seeds** (the paper's protocol, Section 6.3: "we exclude non-convergent runs
+   by showing the performance of the better-performing half of the used random seeds"): the
+   ``ceil(n/2)`` seeds of a learned policy with the highest mean goodput relative to EIGRP over
+   *all* cells of the sweep (one ranking per policy, not per cell), then their mean, min, max.
+   Baselines have one trial; for them all three rows coincide.
+4. relative to EIGRP: value / EIGRP's mean in the same cell (EIGRP is evaluated on the same
+   scenario seeds). Action fluctuation and inference time are shown as absolute values (EIGRP's
+   are 0 or near 0).
+
+Outputs in ``OUT`` (default ``RESULTS_DIR/report``): ``summary.csv`` (long format, one row
+per policy x cell x metric), ``tables.md`` (Figure 3/5/6 style: policy x metric per cell, and
+Figure 4 style traffic grids), ``heatmap_*.png``, ``grid_*.png``, ``learning_curves.png`` and
+``index.md`` linking them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from packerl.evaluation import ABSOLUTE_METRICS, RATIO_METRICS, load_config, load_episodes
+
+REFERENCE = "eigrp"
+POLICY_ORDER = ("eigrp", "ospf", "random_nh", "random_lw", "mslim", "fieldlines")
+LABELS = {"eigrp": "EIGRP", "ospf": "OSPF", "random_nh": "Random (NH)",
+          "random_lw": "Random (LW)", "mslim": "M-Slim", "fieldlines": "FieldLines"}
+METRICS: tuple[tuple[str, str], ...] = tuple((m, label) for m, label, _ in RATIO_METRICS) + \
+    ABSOLUTE_METRICS
+RELATIVE = {m for m, _, _ in RATIO_METRICS}
+HIGHER_IS_BETTER = {m: h for m, _, h in RATIO_METRICS}
+PROTOCOLS = ("udp", "mixed", "tcp")
+LEVELS = ("low", "medium", "high", "very_high")
+CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "metric", "relative_to_eigrp",
+               "seeds", "episodes_per_seed", "eigrp_mean", "mean", "min", "max",
+               "better_half_seeds", "better_half_mean", "better_half_min", "better_half_max",
+               "ratio_mean", "ratio_min", "ratio_max", "ratio_better_half_mean",
+               "ratio_better_half_min", "ratio_better_half_max")
+
+
+@dataclass
+class TrialResult:
+    trial_id: str
+    policy: str
+    seed: int | None
+    #: cell (topology, traffic, failures) -> metric -> mean over episodes
+    means: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
+    episodes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    train_run: Path | None = None
+
+
+def _cell_key(cfg: dict[str, Any]) -> tuple[str, str, str]:
+    return (cfg["topology"], cfg["traffic"], cfg.get("link_failures") or "none")
+
+
+def load_trials(results: str | os.PathLike) -> list[TrialResult]:
+    """Every trial under ``results`` (a sweep directory with ``trials/``) with finished
+    evaluation episodes.
+
+    Raises:
+        FileNotFoundError: ``results`` holds no trials.
+    """
+    root = Path(results)
+    tdirs = sorted(p for p in (root / "trials").glob("*") if (p / "trial.json").is_file())
+    if not tdirs:
+        raise FileNotFoundError(f"`{root}` holds no sweep trials (no trials/*/trial.json); "
+                                "run `packerl sweep FILE --out ...` first")
+    out = []
+    for tdir in tdirs:
+        spec = json.loads((tdir / "trial.json").read_text())
+        tr = TrialResult(trial_id=spec["trial_id"], policy=spec["policy"], seed=spec["seed"])
+        runs = sorted((tdir / "train").glob("*/config.json"))
+        tr.train_run = runs[0].parent if runs else None
+        for run in sorted((tdir / "eval").glob("*/episodes.csv")):
+            rows = load_episodes(run.parent)
+            if not rows:
+                continue
+            key = _cell_key(load_config(run.parent))
+            tr.episodes[key] = len(rows)
+            tr.means[key] = {m: _nanmean([r[m] for r in rows]) for m, _ in METRICS}
+        if tr.means:
+            out.append(tr)
+    if not out:
+        raise FileNotFoundError(f"no finished evaluation episodes under `{root}/trials`")
+    return out
+
+
+def _nanmean(values: list[float]) -> float:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else math.nan
+
+
+def _ratio(value: float, reference: float) -> float:
+    if not (np.isfinite(value) and np.isfinite(reference)):
+        return math.nan
+    if reference == 0:
+        return 1.0 if value == 0 else math.inf
+    return value / reference
+
+
+def better_half(trials: list[TrialResult], reference: dict) -> dict[str, list[str]]:
+    """Per policy, the trial ids of its better half of seeds (see the module docstring)."""
+    by_policy: dict[str, list[TrialResult]] = {}
+    for t in trials:
+        by_policy.setdefault(t.policy, []).append(t)
+    chosen = {}
+    for policy, ts in by_policy.items():
+        def score(t: TrialResult) -> float:
+            r = [_ratio(m["total_goodput_mb"], reference[k]["total_goodput_mb"])
+                 if k in reference else math.nan for k, m in t.means.items()]
+            s = _nanmean(r)
+            if not np.isfinite(s):  # no EIGRP cell: absolute goodput
+                s = _nanmean([m["total_goodput_mb"] for m in t.means.values()])
+            return s if np.isfinite(s) else -math.inf
+        ranked = sorted(ts, key=lambda t: (-score(t), t.trial_id))
+        chosen[policy] = [t.trial_id for t in ranked[:math.ceil(len(ranked) / 2)]]
+    return chosen
+
+
+def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
+    """The rows of ``summary.csv`` (see :data:`CSV_COLUMNS`)."""
+    ref_trials = [t for t in trials if t.policy == REFERENCE]
+    reference = {k: {m: _nanmean([t.means[k][m] for t in ref_trials if k in t.means])
+                     for m, _ in METRICS}
+                 for k in {k for t in ref_trials for k in t.means}}
+    half = better_half(trials, reference)
+    cells = sorted({k for t in trials for k in t.means})
+    policies = sorted({t.policy for t in trials}, key=_policy_rank)
+    rows = []
+    for cell in cells:
+        for policy in policies:
+            ts = [t for t in trials if t.policy == policy and cell in t.means]
+            if not ts:
+                continue
+            best = [t for t in ts if t.trial_id in half[policy]] or ts
+            for m, _ in METRICS:
+                per_seed = np.array([t.means[cell][m] for t in ts])
+                per_best = np.array([t.means[cell][m] for t in best])
+                ref = reference.get(cell, {}).get(m, math.nan)
+                rel = m in RELATIVE
+                row = {"policy": policy, "topology": cell[0], "traffic": cell[1],
+                       "link_failures": cell[2], "metric": m, "relative_to_eigrp": rel,
+                       "seeds": len(ts),
+                       "episodes_per_seed": min(t.episodes[cell] for t in ts),
+                       "eigrp_mean": ref, "mean": _nanmean(list(per_seed)),
+                       "min": float(np.nanmin(per_seed)), "max": float(np.nanmax(per_seed)),
+                       "better_half_seeds": len(best),
+                       "better_half_mean": _nanmean(list(per_best)),
+                       "better_half_min": float(np.nanmin(per_best)),
+                       "better_half_max": float(np.nanmax(per_best))}
+                for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
+                             "better_half_max"):
+                    row[f"ratio_{stat}"] = _ratio(row[stat], ref) if rel else math.nan
+                rows.append(row)
+    return rows
+
+
+def _traffic_rank(cell: tuple[str, str, str]) -> tuple:
+    split = _split_traffic(cell[1])
+    if split is None:
+        return (cell[0], 1, 0, 0, cell[1], cell[2])
+    return (cell[0], 0, PROTOCOLS.index(split[0]), LEVELS.index(split[1]), cell[1], cell[2])
+
+
+def _policy_rank(p: str) -> tuple[int, str]:
+    return (POLICY_ORDER.index(p) if p in POLICY_ORDER else 99, p)
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (repr(float(v)) if isinstance(v, float) else v)
+                             for k, v in r.items()})
+    return path
+
+
+# ------------------------------------------------------------------------------- markdown
+
+
+def _cell_title(cell: tuple[str, str, str]) -> str:
+    return f"{cell[0]} / {cell[1]}" + ("" if cell[2] == "none" else f" / failures: {cell[2]}")
+
+
+def _index(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    return {(r["topology"], r["traffic"], r["link_failures"], r["policy"], r["metric"]): r
+            for r in rows}
+
+
+def _value_cell(r: dict[str, Any], half: bool) -> str:
+    p = "better_half_" if half else ""
+    n = r["better_half_seeds"] if half else r["seeds"]
+    pre = "ratio_" if r["relative_to_eigrp"] else ""
+    text = _fmt(r[f"{pre}{p}mean"])
+    if n > 1:
+        text += f" [{_fmt(r[f'{pre}{p}min'])}, {_fmt(r[f'{pre}{p}max'])}]"
+    return text
+
+
+def grids(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(topology, failures) pairs whose traffics cover at least 6 cells of the
+    ``{udp,mixed,tcp}_{low,...,very_high}`` grid: they also get Figure 4 style grids."""
+    out = []
+    for topo, fail in sorted({(r["topology"], r["link_failures"]) for r in rows}):
+        traffics = {r["traffic"] for r in rows if (r["topology"], r["link_failures"]) ==
+                    (topo, fail)}
+        if sum(_split_traffic(t) is not None for t in traffics) >= 6:
+            out.append((topo, fail))
+    return out
+
+
+def _split_traffic(name: str) -> tuple[str, str] | None:
+    m = re.fullmatch(r"(udp|mixed|tcp)_(low|medium|high|very_high)", name)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
+    idx = _index(rows)
+    cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
+                   key=_traffic_rank)
+    policies = sorted({r["policy"] for r in rows}, key=_policy_rank)
+    lines = [f"# {sweep}: results relative to EIGRP", "",
+             ("Per cell of the evaluation grid: each trial's mean over its evaluation episodes, "
+             "then across a policy's training seeds. Relative metrics (goodput ... max. LU) are "
+             "value / EIGRP's mean on the same scenarios (goodput: higher is better; the "
+             "others: lower is better); action fluctuation and inference time are absolute. "
+             "`x [a, b]` = mean over seeds [min, max over seeds]."), "",
+             "- **all seeds**: every training seed.",
+             ("- **better half of seeds** (the paper's protocol, Section 6.3): per learned "
+             "policy the ceil(n/2) seeds with the highest mean goodput relative to EIGRP over "
+             "all cells of this sweep. Baselines have a single trial."), ""]
+    for cell in cells:
+        for half in (True, False):
+            lines += [(f"## {_cell_title(cell)}: "
+                      f"{'better half of seeds (paper protocol)' if half else 'all seeds'}"), ""]
+            header = ["policy", "seeds", "episodes"] + [label for _, label in METRICS]
+            lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            for p in policies:
+                first = idx.get((*cell, p, METRICS[0][0]))
+                if first is None:
+                    continue
+                n = first["better_half_seeds"] if half else first["seeds"]
+                cells_ = [LABELS.get(p, p), str(n), str(first["episodes_per_seed"])]
+                cells_ += [_value_cell(idx[(*cell, p, m)], half) for m, _ in METRICS]
+                lines.append("| " + " | ".join(cells_) + " |")
+            lines.append("")
+    for topo, fail in grids(rows):
+        lines += [(f"## Traffic grid on {topo}{'' if fail == 'none' else ' / failures: ' + fail}"
+                  " (Figure 4 style; better half of seeds)"), "",
+                  "Cell: value relative to EIGRP (absolute mean in parentheses).", ""]
+        for p in (p for p in policies if p != REFERENCE):
+            for m, label in METRICS:
+                if m not in RELATIVE:
+                    continue
+                lines += [f"### {LABELS.get(p, p)}: {label}", "",
+                          "| protocol | " + " | ".join(LEVELS) + " |",
+                          "|---|" + "---|" * len(LEVELS)]
+                for proto in PROTOCOLS:
+                    out = []
+                    for level in LEVELS:
+                        r = idx.get((topo, f"{proto}_{level}", fail, p, m))
+                        out.append("" if r is None else
+                                   f"{_fmt(r['ratio_better_half_mean'])} "
+                                   f"({_fmt(r['better_half_mean'])})")
+                    if any(out):
+                        lines.append(f"| {proto} | " + " | ".join(out) + " |")
+                lines.append("")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------- figures
+
+
+def _score(ratio: float, metric: str) -> float:
+    """Colour score in [-1, 1] (green = better than EIGRP), log2 scale clipped at 0.5x/2x."""
+    if not np.isfinite(ratio) or ratio <= 0:
+        if ratio == 0:
+            return 1.0 if not HIGHER_IS_BETTER[metric] else -1.0
+        if np.isinf(ratio):
+            return 1.0 if HIGHER_IS_BETTER[metric] else -1.0
+        return math.nan
+    return float(np.clip(np.log2(ratio) * (1 if HIGHER_IS_BETTER[metric] else -1), -1, 1))
+
+
+def _ink(score: float) -> str:
+    return "white" if abs(float(np.nan_to_num(score))) > 0.75 else "black"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
+                  title: str) -> Path:
+    """Figures 3/5/6 style: per cell a panel, rows = metrics, columns = policies; first line
+    the better-half mean relative to EIGRP, second line [min, max] over those seeds."""
+    from matplotlib.colors import Normalize
+
+    plt = _plt()
+    idx = _index(rows)
+    policies = sorted({r["policy"] for r in rows}, key=_policy_rank)
+    ncols = min(4, len(cells))
+    nrows = math.ceil(len(cells) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(1.2 + 1.35 * len(policies) * ncols, 0.4 + 4.4 * nrows))
+    for ax in axes.flat[len(cells):]:
+        ax.axis("off")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
+    for ax, cell in zip(axes.flat, cells):
+        ps = [p for p in policies if (*cell, p, METRICS[0][0]) in idx]
+        score = np.full((len(METRICS), len(ps)), np.nan)
+        for j, p in enumerate(ps):
+            for i, (m, _) in enumerate(METRICS):
+                r = idx[(*cell, p, m)]
+                if m in RELATIVE:
+                    score[i, j] = _score(r["ratio_better_half_mean"], m)
+                    text = _fmt(r["ratio_better_half_mean"])
+                    if r["better_half_seeds"] > 1:
+                        text += (f"\n[{_fmt(r['ratio_better_half_min'], 2)}, "
+                                 f"{_fmt(r['ratio_better_half_max'], 2)}]")
+                else:
+                    text = _fmt(r["better_half_mean"])
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                        color=_ink(score[i, j]))
+        ax.imshow(np.ma.masked_invalid(score), cmap=cmap, norm=Normalize(-1, 1), aspect="auto")
+        ax.set_xticks(range(len(ps)), [LABELS.get(p, p) for p in ps], fontsize=7, rotation=30)
+        ax.set_yticks(range(len(METRICS)), [label for _, label in METRICS], fontsize=7)
+        ax.axhline(len(RELATIVE) - 0.5, color="black", linewidth=0.8)
+        ax.set_title(_cell_title(cell), fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: str,
+              policy: str) -> Path:
+    """Figure 4 style: one panel per metric, protocol x intensity, ratio to EIGRP and the
+    absolute mean (better half of seeds)."""
+    from matplotlib.colors import Normalize
+
+    plt = _plt()
+    idx = _index(rows)
+    rel = [(m, label) for m, label in METRICS if m in RELATIVE]
+    fig, axes = plt.subplots(1, len(rel), squeeze=False, figsize=(3.1 * len(rel), 2.9))
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
+    for ax, (m, label) in zip(axes[0], rel):
+        score = np.full((len(PROTOCOLS), len(LEVELS)), np.nan)
+        for i, proto in enumerate(PROTOCOLS):
+            for j, level in enumerate(LEVELS):
+                r = idx.get((topology, f"{proto}_{level}", failures, policy, m))
+                if r is None:
+                    continue
+                score[i, j] = _score(r["ratio_better_half_mean"], m)
+                ax.text(j, i, f"{_fmt(r['ratio_better_half_mean'])}\n"
+                        f"{_fmt(r['better_half_mean'])}", ha="center", va="center", fontsize=7,
+                        color=_ink(score[i, j]))
+        ax.imshow(np.ma.masked_invalid(score), cmap=cmap, norm=Normalize(-1, 1), aspect="auto")
+        ax.set_xticks(range(len(LEVELS)), ["low", "med.", "high", "v. high"], fontsize=7)
+        ax.set_yticks(range(len(PROTOCOLS)), ["UDP", "TCP/UDP", "TCP"], fontsize=7)
+        ax.set_title(label, fontsize=8)
+    fig.suptitle(f"{LABELS.get(policy, policy)} on {topology}"
+                 f"{'' if failures == 'none' else ' with failures'}: relative to EIGRP "
+                 "(2nd line: absolute mean; better half of seeds)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
+    """Deterministic evaluation return (``eval.csv``) over training steps, one line per seed;
+    training-rollout mean return of the last checkpoint as a marker when there is no eval.csv."""
+    learned = [t for t in trials if t.train_run is not None]
+    if not learned:
+        return None
+    plt = _plt()
+    policies = sorted({t.policy for t in learned}, key=_policy_rank)
+    fig, axes = plt.subplots(1, len(policies), squeeze=False, figsize=(4.2 * len(policies), 3.2))
+    for ax, p in zip(axes[0], policies):
+        for t in (t for t in learned if t.policy == p):
+            ev = t.train_run / "eval.csv"
+            if ev.is_file():
+                with ev.open() as f:
+                    data = list(csv.DictReader(f))
+                if data:
+                    ax.plot([int(r["timesteps"]) for r in data],
+                            [float(r["return"]) for r in data], marker="o", markersize=3,
+                            label=f"seed {t.seed}")
+        ax.set_title(f"{LABELS.get(p, p)}: evaluation return", fontsize=9)
+        ax.set_xlabel("training steps", fontsize=8)
+        ax.set_ylabel("episode return (goodput MB)", fontsize=8)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------------------- report
+
+
+def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write every table and figure of the sweep in ``results`` and an ``index.md``.
+
+    Returns:
+        The path of ``index.md``.
+
+    Raises:
+        FileNotFoundError: ``results`` holds no finished trials.
+    """
+    results = Path(results)
+    out = Path(out) if out is not None else results / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    trials = load_trials(results)
+    rows = aggregate(trials)
+    name = results.resolve().name
+    files: list[tuple[str, str]] = []
+    files.append(("summary.csv", "all numbers (long format: policy x cell x metric)"))
+    write_csv(rows, out / "summary.csv")
+    (out / "tables.md").write_text(markdown_tables(rows, name) + "\n")
+    files.append(("tables.md", ("tables per cell (Figures 3/5/6 style) and traffic grids "
+                  "(Figure 4 style)")))
+    has_ref = any(r["policy"] == REFERENCE for r in rows)
+    cells_by_group: dict[tuple[str, str], list[tuple]] = {}
+    for r in rows:
+        cells_by_group.setdefault((r["topology"], r["link_failures"]), [])
+        c = (r["topology"], r["traffic"], r["link_failures"])
+        if c not in cells_by_group[(r["topology"], r["link_failures"])]:
+            cells_by_group[(r["topology"], r["link_failures"])].append(c)
+    if has_ref:
+        grid_groups = set(grids(rows))
+        for (topo, fail), cells in sorted(cells_by_group.items()):
+            stem = f"{topo}{'' if fail == 'none' else '_' + fail}"
+            fname = f"heatmap_{stem}.png"
+            plot_heatmaps(rows, out / fname, sorted(cells, key=_traffic_rank),
+                          f"{name}: mean relative to EIGRP (better half of seeds; "
+                          "2nd line: [min, max] over those seeds)")
+            files.append((fname, (f"{topo}{'' if fail == 'none' else ' with failures'}: "
+                          "policies x metrics per traffic (Figures 3/5/6 style)")))
+            if (topo, fail) in grid_groups:
+                for p in sorted({r["policy"] for r in rows} - {REFERENCE}, key=_policy_rank):
+                    fname = f"grid_{stem}_{p}.png"
+                    plot_grid(rows, out / fname, topo, fail, p)
+                    files.append((fname, (f"{LABELS.get(p, p)} on {topo}: traffic grid "
+                                  "(Figure 4 style)")))
+    curves = plot_learning_curves(trials, out / "learning_curves.png")
+    if curves is not None:
+        files.append((curves.name, "learning curves (evaluation return during training)"))
+    lines = [f"# Report: {name}", "",
+             f"Results directory: `{results}`; {len(trials)} trial(s): "
+             + ", ".join(f"`{t.trial_id}`" for t in trials) + ".", ""]
+    if not has_ref:
+        lines += ["No EIGRP trial: values are absolute, no heatmaps.", ""]
+    lines += [f"- [{f}]({f}): {what}" for f, what in files]
+    sweep_file = results / "sweep.yaml"
+    if sweep_file.is_file():
+        lines += ["", "Sweep file as run:", "", "```yaml", sweep_file.read_text().rstrip(),
+                  "```"]
+    (out / "index.md").write_text("\n".join(lines) + "\n")
+    return out / "index.md"
+
+
+__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "load_trials", "report"]

@@ -1,0 +1,541 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Experiment sweeps: a small YAML file of trials, run on Ray (or plain processes), resumable.
+
+A **trial** is one (policy, training topology, training traffic, seed): it trains the policy
+first when the policy is learned (``fieldlines``, ``mslim``; :func:`packerl.training.train`),
+then evaluates it on every cell of the evaluation grid (topologies x traffics x link failures,
+:func:`packerl.evaluation.evaluate`). Baselines (``ospf``, ``eigrp``, ``random_nh``,
+``random_lw``) are trials without training and one seed (their results do not depend on it:
+every policy is evaluated on the same scenario seeds ``evaluation.seed + i``).
+
+The sweep file (see ``experiments/sweeps/*.yaml``)::
+
+    name: fig3_smoke                  # results go to OUT/<name>/
+    description: free text
+    policies:                         # names, or mappings with a per-policy training setup
+      - eigrp
+      - {name: fieldlines, train: {topology: nx-XS, traffic: flex}}
+    seeds: [0, 1]                     # training seeds of the learned policies
+    training:                         # TrainConfig fields shared by all learned policies
+      iterations: 100
+    evaluation:
+      topologies: [nx-XS]
+      traffics: [udp_low, tcp_high]
+      link_failures: [none]           # none and/or weibull
+      episodes: 100                   # or {nx-XS: 100, nx-XL: 30}
+      episode_steps: 100
+      seed: 9001
+    resources:
+      cpus_per_trial: 2               # Ray's num_cpus per trial; also the evaluation workers
+      max_retries: 2                  # re-runs of a failed trial (each resumes where it stopped)
+
+Results (``OUT/<name>/``)::
+
+    sweep.yaml                  the sweep file as run
+    trials/<trial-id>/trial.json   the trial's specification
+    trials/<trial-id>/train/<run>/ the training run (model.zip, eval.csv, tensorboard/)
+    trials/<trial-id>/eval/<run>/  one evaluation run per grid cell (episodes.csv, ...)
+    trials/<trial-id>/DONE      written last (atomic rename): a re-run skips the trial
+    trials/<trial-id>/FAILED    the last error, when the trial failed after all retries
+
+Re-running the same command skips finished trials; an unfinished one resumes its training
+from the last checkpoint and its evaluations from the last finished episode.
+
+Example:
+    >>> from packerl.sweep import load_sweep
+    >>> sweep = load_sweep("experiments/sweeps/fig3_smoke.yaml")  # doctest: +SKIP
+    >>> [t.trial_id for t in sweep.trials()][:2]  # doctest: +SKIP
+    ['eigrp', 'ospf']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+BASELINES = ("eigrp", "ospf", "random_lw", "random_nh")
+LEARNED = ("fieldlines", "mslim")
+#: training setup of the learned policies when the sweep file does not give one (Section 6.3)
+DEFAULT_TRAIN_SCENARIOS = {"fieldlines": {"topology": "nx-XS", "traffic": "flex"},
+                           "mslim": {"topology": "nsfnet+geant2", "traffic": "flex"}}
+TOP_KEYS = ("name", "description", "policies", "seeds", "training", "evaluation", "resources")
+EVAL_KEYS = ("topologies", "traffics", "link_failures", "episodes", "episode_steps", "seed")
+RESOURCE_KEYS = ("cpus_per_trial", "max_retries")
+DONE, FAILED, TRIAL_FILE = "DONE", "FAILED", "trial.json"
+
+
+class SweepConfigError(ValueError):
+    """A sweep file that cannot be run; the message names the key and what is accepted."""
+
+
+# ------------------------------------------------------------------------------- the file
+
+
+@dataclass(frozen=True)
+class EvalCell:
+    """One cell of the evaluation grid."""
+
+    topology: str
+    traffic: str
+    link_failures: str | None
+    episodes: int
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial: train (learned policies only), then evaluate on every grid cell."""
+
+    trial_id: str
+    policy: str
+    seed: int | None
+    train: dict[str, Any] | None
+    cells: tuple[EvalCell, ...]
+    episode_steps: int
+    eval_seed: int
+    cpus: int
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))
+
+
+@dataclass
+class Sweep:
+    """A parsed sweep file (see the module docstring)."""
+
+    name: str
+    description: str
+    policies: list[dict[str, Any]]
+    seeds: list[int]
+    training: dict[str, Any]
+    evaluation: dict[str, Any]
+    cpus_per_trial: int = 1
+    max_retries: int = 1
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def cells(self) -> tuple[EvalCell, ...]:
+        ev = self.evaluation
+        episodes = ev["episodes"]
+        return tuple(EvalCell(t, tr, None if f == "none" else f,
+                              int(episodes[t] if isinstance(episodes, Mapping) else episodes))
+                     for t in ev["topologies"] for tr in ev["traffics"]
+                     for f in ev["link_failures"])
+
+    def trials(self) -> list[Trial]:
+        out = []
+        common = {"cells": self.cells(), "episode_steps": int(self.evaluation["episode_steps"]),
+                      "eval_seed": int(self.evaluation["seed"]), "cpus": self.cpus_per_trial}
+        for p in self.policies:
+            name = p["name"]
+            if name in BASELINES:
+                out.append(Trial(trial_id=name, policy=name, seed=None, train=None, **common))
+                continue
+            for seed in self.seeds:
+                train = {**self.training, **p.get("train", {}), "policy": name,
+                         "seed": int(seed)}
+                out.append(Trial(trial_id=f"{name}__{train['topology']}__{train['traffic']}"
+                                 f"__seed{seed}", policy=name, seed=int(seed), train=train,
+                                 **common))
+        return out
+
+
+def _fail(where: str, message: str) -> SweepConfigError:
+    return SweepConfigError(f"sweep file {where}: {message}")
+
+
+def _check_keys(where: str, data: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(data, Mapping):
+        raise _fail(where, f"expected a mapping, found {type(data).__name__}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        import difflib
+
+        hints = [m for k in unknown for m in difflib.get_close_matches(k, allowed, 1)]
+        hint = f"; did you mean `{hints[0]}`?" if hints else ""
+        raise _fail(where, f"unknown key(s) {unknown}; valid: {list(allowed)}{hint}")
+
+
+def _str_list(where: str, value: Any, valid: Callable[[str], bool], what: str,
+              names: list[str]) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _fail(where, f"expected a non-empty list of {what}, found {value!r}")
+    for v in value:
+        if not isinstance(v, str) or not valid(v):
+            raise _fail(where, f"unknown {what} {v!r}; valid: {names}")
+    return list(dict.fromkeys(value))
+
+
+def _pos_int(where: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(where, f"expected an integer >= {minimum}, found {value!r}")
+    return value
+
+
+def parse_sweep(data: Mapping[str, Any]) -> Sweep:
+    """Validate a sweep file's content and return the :class:`Sweep`.
+
+    Raises:
+        SweepConfigError: for unknown keys, policies, presets and out-of-range numbers.
+    """
+    from packerl.training import TrainConfig
+    from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
+
+    _check_keys("(top level)", data, TOP_KEYS)
+    for key in ("name", "policies", "evaluation"):
+        if key not in data:
+            raise _fail("(top level)", f"missing required key `{key}`")
+    name = data["name"]
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name[0] == ".":
+        raise _fail("`name`", f"expected a directory-safe name, found {name!r}")
+
+    topologies, traffics = sorted(TOPOLOGY_PRESETS), sorted(TRAFFIC_PRESETS)
+    train_fields = {f.name for f in fields(TrainConfig)} - {"policy", "seed", "out"}
+    policies: list[dict[str, Any]] = []
+    raw_policies = data["policies"]
+    if not isinstance(raw_policies, list) or not raw_policies:
+        raise _fail("`policies`", f"expected a non-empty list, found {raw_policies!r}")
+    for i, p in enumerate(raw_policies):
+        where = f"`policies[{i}]`"
+        if isinstance(p, str):
+            p = {"name": p}
+        _check_keys(where, p, ("name", "train"))
+        pname = p.get("name")
+        if pname not in BASELINES + LEARNED:
+            raise _fail(where, f"unknown policy {pname!r}; valid: {list(BASELINES + LEARNED)}")
+        entry: dict[str, Any] = {"name": pname}
+        if pname in LEARNED:
+            train = {**DEFAULT_TRAIN_SCENARIOS[pname], **(p.get("train") or {})}
+            _check_keys(f"{where}.train", train, tuple(sorted(train_fields)))
+            if train["topology"] not in TOPOLOGY_PRESETS:
+                raise _fail(f"{where}.train.topology", f"unknown preset "
+                            f"{train['topology']!r}; valid: {topologies}")
+            if train["traffic"] not in TRAFFIC_PRESETS:
+                raise _fail(f"{where}.train.traffic", f"unknown preset {train['traffic']!r}; "
+                            f"valid: {traffics}")
+            entry["train"] = train
+        elif p.get("train"):
+            raise _fail(where, f"`{pname}` is a baseline and is not trained; remove `train`")
+        if any(e["name"] == pname for e in policies):
+            raise _fail(where, f"policy `{pname}` is listed twice")
+        policies.append(entry)
+
+    seeds = data.get("seeds", [0])
+    if isinstance(seeds, int):
+        seeds = [seeds]
+    if not isinstance(seeds, list) or not seeds:
+        raise _fail("`seeds`", f"expected a non-empty list of integers >= 0, found {seeds!r}")
+    seeds = [_pos_int("`seeds`", s, 0) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise _fail("`seeds`", f"duplicate seeds in {seeds}")
+
+    training = dict(data.get("training") or {})
+    _check_keys("`training`", training, tuple(sorted(train_fields)))
+
+    ev = data["evaluation"]
+    _check_keys("`evaluation`", ev, EVAL_KEYS)
+    evaluation = {
+        "topologies": _str_list("`evaluation.topologies`", ev.get("topologies", ["nx-XS"]),
+                                TOPOLOGY_PRESETS.__contains__, "topology preset", topologies),
+        "traffics": _str_list("`evaluation.traffics`", ev.get("traffics", ["tcp_high"]),
+                              TRAFFIC_PRESETS.__contains__, "traffic preset", traffics),
+        "link_failures": _str_list("`evaluation.link_failures`",
+                                   ev.get("link_failures", ["none"]) or ["none"],
+                                   LINK_FAILURE_PRESETS.__contains__, "link failure preset",
+                                   sorted(LINK_FAILURE_PRESETS)),
+        "episode_steps": _pos_int("`evaluation.episode_steps`", ev.get("episode_steps", 100)),
+        "seed": _pos_int("`evaluation.seed`", ev.get("seed", 9001), 0),
+    }
+    episodes = ev.get("episodes", 100)
+    if isinstance(episodes, Mapping):
+        missing = [t for t in evaluation["topologies"] if t not in episodes]
+        if missing:
+            raise _fail("`evaluation.episodes`", f"no episode count for topologies {missing}")
+        episodes = {t: _pos_int(f"`evaluation.episodes.{t}`", episodes[t])
+                    for t in evaluation["topologies"]}
+    else:
+        episodes = _pos_int("`evaluation.episodes`", episodes)
+    evaluation["episodes"] = episodes
+
+    res = data.get("resources") or {}
+    _check_keys("`resources`", res, RESOURCE_KEYS)
+    sweep = Sweep(name=name, description=str(data.get("description") or ""),
+                  policies=policies, seeds=seeds, training=training, evaluation=evaluation,
+                  cpus_per_trial=_pos_int("`resources.cpus_per_trial`",
+                                          res.get("cpus_per_trial", 1)),
+                  max_retries=_pos_int("`resources.max_retries`", res.get("max_retries", 1), 0),
+                  source=dict(data))
+    for trial in sweep.trials():  # every training setup must be a valid TrainConfig
+        if trial.train is not None:
+            try:
+                TrainConfig(**trial.train)
+            except (TypeError, ValueError) as exc:
+                raise _fail(f"training of `{trial.trial_id}`", str(exc)) from None
+    return sweep
+
+
+def load_sweep(path: str | os.PathLike) -> Sweep:
+    """Read and validate a sweep YAML file.
+
+    Raises:
+        FileNotFoundError: no such file.
+        SweepConfigError: invalid YAML or content (see :func:`parse_sweep`).
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep file `{path}` does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SweepConfigError(f"sweep file `{path}` is not valid YAML: {exc}") from None
+    return parse_sweep(data if data is not None else {})
+
+
+# ----------------------------------------------------------------------------- one trial
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def trial_dir(out: str | os.PathLike, sweep_name: str, trial_id: str) -> Path:
+    return Path(out) / sweep_name / "trials" / trial_id
+
+
+def prepare_trial(trial: Trial, tdir: Path) -> None:
+    """Create the trial directory and its ``trial.json`` (refusing a changed specification)."""
+    tdir.mkdir(parents=True, exist_ok=True)
+    spec = trial.to_json()
+    path = tdir / TRIAL_FILE
+    if path.exists():
+        stored = json.loads(path.read_text())
+        if stored != spec:
+            diff = sorted(k for k in spec if stored.get(k) != spec[k])
+            raise SweepConfigError(
+                f"`{tdir}` holds a trial with a different specification (differs in {diff}); "
+                "the sweep file changed: use another --out, another sweep `name`, or delete "
+                "the trial directory")
+    else:
+        _atomic_write(path, json.dumps(spec, indent=2) + "\n")
+
+
+def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
+    """Run one trial in this process (a Ray task or a worker process calls this).
+
+    Trains (resuming a checkpoint if there is one), evaluates every grid cell (resuming
+    finished episodes), then writes ``DONE``. Returns a small status dict.
+    """
+    from packerl.evaluation import evaluate
+    from packerl.training import TrainConfig, train
+
+    t0 = time.monotonic()
+    path = Path(tdir)
+    cells = [EvalCell(**c) for c in trial_json["cells"]]
+    policy = trial_json["policy"]
+    if trial_json["train"] is not None:
+        config = TrainConfig(**trial_json["train"], out=str(path / "train"))
+        run = config.run_dir()
+        if not (run / "model.zip").exists():
+            train(config, resume=True, progress=False)
+        policy = str(run.resolve())
+    eval_dir = path / "eval"
+    for cell in cells:
+        evaluate(policy, cell.topology, cell.traffic, cell.episodes, trial_json["eval_seed"],
+                 eval_dir, link_failures=cell.link_failures,
+                 episode_steps=trial_json["episode_steps"],
+                 workers=max(1, min(int(trial_json["cpus"]), cell.episodes)), progress=False)
+    (path / FAILED).unlink(missing_ok=True)
+    status = {"trial_id": trial_json["trial_id"], "seconds": time.monotonic() - t0,
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    _atomic_write(path / DONE, json.dumps(status) + "\n")
+    return status
+
+
+def _run_with_retries(trial_json: dict[str, Any], tdir: str, retries: int) -> dict[str, Any]:
+    """Plain-process backend: run the trial, retrying up to ``retries`` times."""
+    for attempt in range(retries + 1):
+        try:
+            return run_trial(trial_json, tdir)
+        except Exception:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
+# ----------------------------------------------------------------------------- execution
+
+
+@dataclass
+class SweepResult:
+    """What a :func:`run_sweep` call did."""
+
+    root: Path
+    skipped: list[str]
+    finished: list[str]
+    failed: dict[str, str]
+    backend: str
+
+
+def ray_available() -> bool:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_sweep(sweep: Sweep, out: str | os.PathLike, *, backend: str = "auto",
+              address: str | None = None, num_cpus: int | None = None,
+              only: list[str] | None = None,
+              log: Callable[[str], None] = print) -> SweepResult:
+    """Run every unfinished trial of ``sweep`` under ``out/<name>/``.
+
+    Args:
+        sweep: the parsed sweep file.
+        out: parent directory of the sweep's result directory.
+        backend: ``"ray"`` (tasks with ``num_cpus`` = ``cpus_per_trial`` and ``max_retries``),
+            ``"processes"`` (a local process pool, retries in the worker) or ``"auto"`` (Ray if
+            it is importable, else processes).
+        address: an existing Ray cluster (``ray.init(address=...)``); default: a Ray instance
+            on this machine that ends with the sweep.
+        num_cpus: CPUs of the local Ray instance / process pool (default: all of them).
+        only: run only these trial ids.
+        log: where progress lines go.
+
+    Returns:
+        A :class:`SweepResult`; trials that failed after all retries are listed in ``failed``
+        (and have a ``FAILED`` file), the others in ``finished``/``skipped``.
+    """
+    if backend not in ("auto", "ray", "processes"):
+        raise ValueError(f"unknown backend {backend!r}; valid: auto, ray, processes")
+    if backend == "auto":
+        backend = "ray" if ray_available() else "processes"
+    if backend == "ray" and not ray_available():
+        raise ValueError("backend `ray` needs Ray: pip install 'packerl[sweep]' (or use "
+                         "--backend processes)")
+    if address is not None and backend != "ray":
+        raise ValueError("--address needs the Ray backend")
+
+    root = (Path(out) / sweep.name).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    import yaml
+
+    _atomic_write(root / "sweep.yaml", yaml.safe_dump(sweep.source, sort_keys=False))
+    trials = sweep.trials()
+    if only is not None:
+        known = {t.trial_id for t in trials}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            raise ValueError(f"unknown trial id(s) {unknown}; valid: {sorted(known)}")
+        trials = [t for t in trials if t.trial_id in only]
+    skipped, todo = [], []
+    for t in trials:
+        tdir = root / "trials" / t.trial_id
+        prepare_trial(t, tdir)
+        (skipped if (tdir / DONE).exists() else todo).append(t)
+    for t in skipped:
+        log(f"skip {t.trial_id} (DONE)")
+    result = SweepResult(root=root, skipped=[t.trial_id for t in skipped], finished=[],
+                         failed={}, backend=backend)
+    if not todo:
+        return result
+    log(f"running {len(todo)} trial(s) on {backend}"
+        f"{' at ' + address if address else ''}, {sweep.cpus_per_trial} CPU(s) each, "
+        f"up to {sweep.max_retries} retries")
+
+    def finished(tid: str) -> None:
+        result.finished.append(tid)
+        log(f"done {tid}")
+
+    def failed(tid: str, exc: BaseException) -> None:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        result.failed[tid] = text
+        _atomic_write(root / "trials" / tid / FAILED, text + "\n")
+        log(f"FAILED {tid}: {text.splitlines()[-1] if text else type(exc).__name__}")
+
+    if backend == "ray":
+        _run_ray(sweep, todo, root, address, num_cpus, finished, failed)
+    else:
+        _run_processes(sweep, todo, root, num_cpus, finished, failed)
+    return result
+
+
+def _run_ray(sweep: Sweep, todo: list[Trial], root: Path, address: str | None,
+             num_cpus: int | None, finished: Callable, failed: Callable) -> None:
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is not None:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+    try:
+        available = int(ray.cluster_resources().get("CPU", 1))
+        cpus = min(sweep.cpus_per_trial, max(1, available))
+        task = ray.remote(num_cpus=cpus, max_retries=sweep.max_retries,
+                          retry_exceptions=True)(run_trial)
+        refs = {task.remote(t.to_json(), str(root / "trials" / t.trial_id)): t.trial_id
+                for t in todo}
+        pending = list(refs)
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for ref in done:
+                    try:
+                        ray.get(ref)
+                        finished(refs[ref])
+                    except Exception as exc:  # noqa: BLE001 - the task failed after its retries
+                        failed(refs[ref], getattr(exc, "cause", None) or exc)
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _run_processes(sweep: Sweep, todo: list[Trial], root: Path, num_cpus: int | None,
+                   finished: Callable, failed: Callable) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    total = num_cpus or os.cpu_count() or 1
+    workers = max(1, min(len(todo), total // max(1, sweep.cpus_per_trial)))
+    ctx = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    # workers that are not daemons, so evaluate() and train() may start their own processes
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_run_with_retries, t.to_json(), str(root / "trials" / t.trial_id),
+                               sweep.max_retries): t.trial_id for t in todo}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    exc = fut.exception()
+                    if exc is None:
+                        finished(futures[fut])
+                    else:
+                        failed(futures[fut], exc)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+__all__ = ["BASELINES", "LEARNED", "EvalCell", "Sweep", "SweepConfigError", "SweepResult",
+           "Trial", "load_sweep", "parse_sweep", "run_sweep", "run_trial"]

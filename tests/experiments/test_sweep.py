@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Sweeps end to end (Ray and plain processes), resume, sweep-file validation, and reports
+whose numbers match the per-episode files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+from packerl.cli import main
+from packerl.evaluation import EPISODE_COLUMNS, load_episodes
+from packerl.report import report
+from packerl.sweep import SweepConfigError, load_sweep, parse_sweep, run_sweep
+
+SMOKE = {
+    "name": "smoke",
+    "policies": ["eigrp", "random_nh"],
+    "evaluation": {"topologies": ["nx-XS"], "traffics": ["udp_low"], "episodes": 1,
+                   "episode_steps": 5, "seed": 11},
+    "resources": {"cpus_per_trial": 1, "max_retries": 1},
+}
+
+
+def _write(tmp_path, data, name="sweep.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture
+def ray_cleanup():
+    ray = pytest.importorskip("ray")
+    yield ray
+    if ray.is_initialized():
+        ray.shutdown()
+    assert not ray.is_initialized()
+
+
+def _summary(path):
+    with path.open() as f:
+        return {(r["policy"], r["traffic"], r["metric"]): r for r in csv.DictReader(f)}
+
+
+def test_ray_smoke_sweep_resumes_and_reports_the_episode_means(tmp_path, capsys, ray_cleanup):
+    sweep = _write(tmp_path, SMOKE)
+    out = tmp_path / "results"
+    args = ["sweep", str(sweep), "--out", str(out), "--backend", "ray", "--num-cpus", "2"]
+    assert main(args) == 0
+    assert not ray_cleanup.is_initialized()  # the embedded Ray instance ended with the sweep
+    text = capsys.readouterr().out
+    assert "2 finished, 0 skipped" in text
+    root = out / "smoke"
+    for trial in ("eigrp", "random_nh"):
+        assert (root / "trials" / trial / "DONE").is_file()
+    done_before = (root / "trials" / "eigrp" / "DONE").read_text()
+
+    assert main(args) == 0  # resumable: the second run skips both trials
+    text = capsys.readouterr().out
+    assert "skip eigrp (DONE)" in text and "0 finished, 2 skipped" in text
+    assert (root / "trials" / "eigrp" / "DONE").read_text() == done_before
+
+    assert main(["report", str(root)]) == 0
+    rep = root / "report"
+    index = (rep / "index.md").read_text()
+    for name in ("summary.csv", "tables.md", "heatmap_nx-XS.png"):
+        assert (rep / name).is_file() and f"({name})" in index
+    table = _summary(rep / "summary.csv")
+    eigrp = load_episodes(root / "trials/eigrp/eval/eigrp__nx-XS__udp_low__seed11")
+    rnd = load_episodes(root / "trials/random_nh/eval/random_nh__nx-XS__udp_low__seed11")
+    for metric in ("total_goodput_mb", "avg_delay_ms", "drop_ratio", "inference_ms"):
+        ref = np.mean([r[metric] for r in eigrp])
+        value = np.mean([r[metric] for r in rnd])
+        row = table[("random_nh", "udp_low", metric)]
+        assert float(row["mean"]) == pytest.approx(value, rel=1e-12)
+        assert float(row["eigrp_mean"]) == pytest.approx(ref, rel=1e-12)
+        if metric != "inference_ms":  # 0 / 0 (e.g. no drops in either) counts as 1
+            expected = value / ref if ref else (1.0 if value == 0 else np.inf)
+            assert float(row["ratio_mean"]) == pytest.approx(expected, rel=1e-12)
+    assert "## nx-XS / udp_low: better half of seeds (paper protocol)" in \
+        (rep / "tables.md").read_text()
+
+
+def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path):
+    sweep = parse_sweep({**SMOKE, "policies": ["eigrp"],
+                         "evaluation": {**SMOKE["evaluation"], "episodes": 2}})
+    result = run_sweep(sweep, tmp_path, backend="processes", num_cpus=1, log=lambda _: None)
+    assert result.finished == ["eigrp"] and result.backend == "processes"
+    trial = tmp_path / "smoke" / "trials" / "eigrp"
+    run = trial / "eval" / "eigrp__nx-XS__udp_low__seed11"
+    first = load_episodes(run)
+    # a crash after the first episode: the DONE marker and the second episode are missing
+    (trial / "DONE").unlink()
+    lines = (run / "episodes.csv").read_text().splitlines()
+    (run / "episodes.csv").write_text("\n".join(lines[:2]) + "\n")
+    result = run_sweep(sweep, tmp_path, backend="processes", num_cpus=1, log=lambda _: None)
+    assert result.finished == ["eigrp"] and (trial / "DONE").is_file()
+    again = load_episodes(run)
+    assert [r["total_goodput_mb"] for r in again] == [r["total_goodput_mb"] for r in first]
+
+    changed = parse_sweep({**SMOKE, "policies": ["eigrp"],
+                           "evaluation": {**SMOKE["evaluation"], "episodes": 3}})
+    with pytest.raises(SweepConfigError, match="different specification"):
+        run_sweep(changed, tmp_path, backend="processes", num_cpus=1, log=lambda _: None)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"polices": ["eigrp"]}, "unknown key(s) ['polices']; valid: "),
+    ({"policies": ["dijkstra"]}, "unknown policy 'dijkstra'; valid: "),
+    ({"policies": [{"name": "eigrp", "train": {"topology": "nx-XS"}}]}, "is a baseline"),
+    ({"policies": ["fieldlines"], "training": {"iterationz": 3}},
+     "did you mean `iterations`?"),
+    ({"policies": ["fieldlines"], "training": {"n_envs": 3}}, "multiple of n_envs"),
+    ({"seeds": [1, 1]}, "duplicate seeds"),
+    ({"evaluation": {"traffics": ["tcp_huge"]}}, "unknown traffic preset 'tcp_huge'"),
+    ({"evaluation": {"topologies": ["nx-S"], "episodes": {"nx-XS": 2}}},
+     "no episode count for topologies ['nx-S']"),
+    ({"evaluation": {"episodes": 0}}, "expected an integer >= 1, found 0"),
+    ({"resources": {"cpus_per_trial": 0}}, "`resources.cpus_per_trial`"),
+    ({"name": "a/b"}, "directory-safe name"),
+])
+def test_bad_sweep_files_are_refused(change, message):
+    with pytest.raises(SweepConfigError, match=re.escape(message)):
+        parse_sweep({**SMOKE, **change})
+
+
+def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
+    bad = _write(tmp_path, {**SMOKE, "policies": ["dijkstra"]}, "bad.yaml")
+    assert main(["sweep", str(bad)]) == 2
+    assert "unknown policy 'dijkstra'" in capsys.readouterr().err
+    assert main(["report", str(tmp_path)]) == 2
+    assert "holds no sweep trials" in capsys.readouterr().err
+    good = _write(tmp_path, {**SMOKE, "policies": ["eigrp", "fieldlines"], "seeds": [0, 1],
+                             "training": {"iterations": 3}})
+    assert main(["sweep", str(good), "--dry-run", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "fieldlines__nx-XS__flex__seed1: train 3 iterations on nx-XS/flex" in out
+    assert "3 trial(s)" in out and not (tmp_path / "smoke").exists()
+
+
+@pytest.mark.parametrize("name", ["fig3", "fig3_smoke", "fig4", "fig4_smoke", "fig5",
+                                  "fig5_smoke", "fig6", "fig6_smoke"])
+def test_shipped_sweep_files_are_valid(name):
+    from pathlib import Path
+
+    sweep = load_sweep(Path(__file__).parents[2] / "experiments" / "sweeps" / f"{name}.yaml")
+    assert sweep.name == name
+    policies = {t.policy for t in sweep.trials()}
+    assert {"eigrp", "fieldlines", "mslim"} <= policies
+    if name.startswith("fig3"):
+        assert {"ospf", "random_nh", "random_lw"} <= policies
+
+
+def _fake_trial(root, trial_id, policy, seed, goodput, delay):
+    """A trial directory in the layout `packerl sweep` writes, with given episode values."""
+    tdir = root / "trials" / trial_id
+    run = tdir / "eval" / f"{trial_id}__nx-XS__tcp_high__seed9001"
+    run.mkdir(parents=True)
+    (tdir / "trial.json").write_text(json.dumps({"trial_id": trial_id, "policy": policy,
+                                                 "seed": seed}))
+    (run / "config.json").write_text(json.dumps({"policy": policy, "topology": "nx-XS",
+                                                 "traffic": "tcp_high", "link_failures": None}))
+    with (run / "episodes.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=EPISODE_COLUMNS)
+        writer.writeheader()
+        for i, (g, d) in enumerate(zip(goodput, delay)):
+            row = {c: 0.5 for c in EPISODE_COLUMNS}
+            row.update(episode=i, seed=9001 + i, num_nodes=8, num_edges=20, steps=100,
+                       total_goodput_mb=g, avg_delay_ms=d)
+            writer.writerow(row)
+
+
+def test_report_takes_the_better_half_of_seeds_relative_to_eigrp(tmp_path):
+    _fake_trial(tmp_path, "eigrp", "eigrp", None, [10.0, 30.0], [4.0, 6.0])
+    for seed, g in enumerate([10.0, 30.0, 20.0, 40.0]):  # per-seed mean goodput
+        _fake_trial(tmp_path, f"fieldlines__nx-XS__flex__seed{seed}", "fieldlines", seed,
+                    [g, g], [5.0, 5.0 + seed])
+    report(tmp_path)
+    table = _summary(tmp_path / "report" / "summary.csv")
+    row = table[("fieldlines", "tcp_high", "total_goodput_mb")]
+    assert int(row["seeds"]) == 4 and int(row["better_half_seeds"]) == 2
+    assert float(row["mean"]) == pytest.approx(25.0)
+    assert (float(row["min"]), float(row["max"])) == (10.0, 40.0)
+    assert float(row["better_half_mean"]) == pytest.approx(35.0)  # seeds 3 and 1
+    assert float(row["ratio_better_half_mean"]) == pytest.approx(35.0 / 20.0)
+    assert float(row["ratio_min"]) == pytest.approx(0.5)
+    delay = table[("fieldlines", "tcp_high", "avg_delay_ms")]  # the same seeds, any metric
+    assert float(delay["better_half_mean"]) == pytest.approx(np.mean([5.5, 6.5]))
+    assert float(delay["ratio_better_half_mean"]) == pytest.approx(6.0 / 5.0)
+    md = (tmp_path / "report" / "tables.md").read_text()
+    assert "| FieldLines | 2 | 2 | 1.75 [1.5, 2] |" in md
+    assert "| FieldLines | 4 | 2 | 1.25 [0.5, 2] |" in md
+
+
+@pytest.mark.slow
+def test_a_sweep_trains_evaluates_and_reports_learning_curves(tmp_path, ray_cleanup):
+    data = {**SMOKE, "policies": ["eigrp", {"name": "fieldlines",
+                                            "train": {"topology": "nx-XS", "traffic": "udp_low"}}],
+            "seeds": [3],
+            "training": {"iterations": 1, "episodes_per_iteration": 2, "episode_steps": 4,
+                         "n_envs": 2, "batch_size": 4, "n_epochs": 1, "eval_every": 1,
+                         "eval_episodes": 1, "warm_start_iterations": 0},
+            "evaluation": {**SMOKE["evaluation"], "episode_steps": 4}}
+    sweep = _write(tmp_path, data)
+    args = ["sweep", str(sweep), "--out", str(tmp_path), "--backend", "ray", "--num-cpus", "2"]
+    assert main(args) == 0
+    trial = tmp_path / "smoke" / "trials" / "fieldlines__nx-XS__udp_low__seed3"
+    assert (trial / "DONE").is_file()
+    assert (trial / "train" / "fieldlines__nx-XS__udp_low__seed3" / "model.zip").is_file()
+    assert len(list((trial / "eval").glob("learned-*/episodes.csv"))) == 1
+    assert main(["report", str(tmp_path / "smoke")]) == 0
+    assert (tmp_path / "smoke" / "report" / "learning_curves.png").is_file()
+    table = _summary(tmp_path / "smoke" / "report" / "summary.csv")
+    assert int(table[("fieldlines", "udp_low", "total_goodput_mb")]["seeds"]) == 1
