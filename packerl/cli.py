@@ -274,7 +274,8 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     trials = sweep.trials()
     if args.dry_run:
         for t in trials:
-            train = (f"train {t.train.get('iterations', 100)} "
+            train = (f"model from sweep {t.models_from}; " if t.models_from else
+                     f"train {t.train.get('iterations', 100)} "
                      f"iterations on {t.train['topology']}/{t.train['traffic']}; "
                      if t.train else "")
             episodes = sum(c.episodes for c in t.cells)

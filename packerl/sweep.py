@@ -15,6 +15,7 @@ The sweep file (see ``experiments/sweeps/*.yaml``)::
     policies:                         # names, or mappings with a per-policy training setup
       - eigrp
       - {name: fieldlines, train: {topology: nx-XS, traffic: flex}}
+      - {name: mslim, models_from: fig3}  # evaluate the models sweep `fig3` trained
     seeds: [0, 1]                     # training seeds of the learned policies
     training:                         # TrainConfig fields shared by all learned policies
       iterations: 100
@@ -37,6 +38,10 @@ Results (``OUT/<name>/``)::
     trials/<trial-id>/eval/<run>/  one evaluation run per grid cell (episodes.csv, ...)
     trials/<trial-id>/DONE      written last (atomic rename): a re-run skips the trial
     trials/<trial-id>/FAILED    the last error, when the trial failed after all retries
+
+A learned policy with ``models_from: <sweep name>`` is not trained again: its trials evaluate
+the models of the same trial ids of that sweep (in the same ``--out`` directory), so the
+paper's Figures 3-6 share one set of training runs.
 
 Re-running the same command skips finished trials; an unfinished one resumes its training
 from the last checkpoint and its evaluations from the last finished episode.
@@ -99,6 +104,7 @@ class Trial:
     episode_steps: int
     eval_seed: int
     cpus: int
+    models_from: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))
@@ -140,7 +146,7 @@ class Sweep:
                          "seed": int(seed)}
                 out.append(Trial(trial_id=f"{name}__{train['topology']}__{train['traffic']}"
                                  f"__seed{seed}", policy=name, seed=int(seed), train=train,
-                                 **common))
+                                 models_from=p.get("models_from"), **common))
         return out
 
 
@@ -205,7 +211,7 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
         where = f"`policies[{i}]`"
         if isinstance(p, str):
             p = {"name": p}
-        _check_keys(where, p, ("name", "train"))
+        _check_keys(where, p, ("name", "train", "models_from"))
         pname = p.get("name")
         if pname not in BASELINES + LEARNED:
             raise _fail(where, f"unknown policy {pname!r}; valid: {list(BASELINES + LEARNED)}")
@@ -220,8 +226,15 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                 raise _fail(f"{where}.train.traffic", f"unknown preset {train['traffic']!r}; "
                             f"valid: {traffics}")
             entry["train"] = train
-        elif p.get("train"):
-            raise _fail(where, f"`{pname}` is a baseline and is not trained; remove `train`")
+            models_from = p.get("models_from")
+            if models_from is not None:
+                if not isinstance(models_from, str) or not models_from or "/" in models_from:
+                    raise _fail(f"{where}.models_from", "expected the `name` of another sweep "
+                                f"in the same --out directory, found {models_from!r}")
+                entry["models_from"] = models_from
+        elif p.get("train") or p.get("models_from"):
+            raise _fail(where, f"`{pname}` is a baseline and is not trained; remove `train` "
+                        "and `models_from`")
         if any(e["name"] == pname for e in policies):
             raise _fail(where, f"policy `{pname}` is listed twice")
         policies.append(entry)
@@ -329,6 +342,31 @@ def prepare_trial(trial: Trial, tdir: Path) -> None:
         _atomic_write(path, json.dumps(spec, indent=2) + "\n")
 
 
+def trained_model_of(trial_json: dict[str, Any], tdir: Path) -> Path:
+    """The training run directory a ``models_from`` trial evaluates: the same trial id of the
+    other sweep (``<out>/<models_from>/trials/<trial-id>/train/<run>``), trained there.
+
+    Raises:
+        FileNotFoundError: that sweep has not finished training this trial yet.
+    """
+    from packerl.training import TrainConfig
+
+    source = Path(tdir).parents[1].parent / trial_json["models_from"] / "trials" / \
+        trial_json["trial_id"]
+    spec = source / TRIAL_FILE
+    run = None
+    if spec.is_file():
+        src = json.loads(spec.read_text())
+        if src.get("train"):
+            run = TrainConfig(**src["train"], out=str(source / "train")).run_dir()
+    if run is None or not (run / "model.zip").is_file():
+        raise FileNotFoundError(
+            f"trial `{trial_json['trial_id']}` takes its model from sweep "
+            f"`{trial_json['models_from']}`, but `{source}` holds no trained model; run that "
+            "sweep first (with the same --out)")
+    return run.resolve()
+
+
 def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
     """Run one trial in this process (a Ray task or a worker process calls this).
 
@@ -342,7 +380,9 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
     path = Path(tdir)
     cells = [EvalCell(**c) for c in trial_json["cells"]]
     policy = trial_json["policy"]
-    if trial_json["train"] is not None:
+    if trial_json["train"] is not None and trial_json.get("models_from"):
+        policy = str(trained_model_of(trial_json, path))
+    elif trial_json["train"] is not None:
         config = TrainConfig(**trial_json["train"], out=str(path / "train"))
         run = config.run_dir()
         if not (run / "model.zip").exists():
@@ -439,6 +479,12 @@ def run_sweep(sweep: Sweep, out: str | os.PathLike, *, backend: str = "auto",
             raise ValueError(f"unknown trial id(s) {unknown}; valid: {sorted(known)}")
         trials = [t for t in trials if t.trial_id in only]
     skipped, todo = [], []
+    for t in trials:  # fail early when a model to evaluate is missing
+        if t.models_from and not (root / "trials" / t.trial_id / DONE).exists():
+            try:
+                trained_model_of(t.to_json(), root / "trials" / t.trial_id)
+            except FileNotFoundError as exc:
+                raise ValueError(str(exc)) from None
     for t in trials:
         tdir = root / "trials" / t.trial_id
         prepare_trial(t, tdir)

@@ -112,6 +112,7 @@ def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path)
     ({"polices": ["eigrp"]}, "unknown key(s) ['polices']; valid: "),
     ({"policies": ["dijkstra"]}, "unknown policy 'dijkstra'; valid: "),
     ({"policies": [{"name": "eigrp", "train": {"topology": "nx-XS"}}]}, "is a baseline"),
+    ({"policies": [{"name": "mslim", "models_from": "a/b"}]}, "the `name` of another sweep"),
     ({"policies": ["fieldlines"], "training": {"iterationz": 3}},
      "did you mean `iterations`?"),
     ({"policies": ["fieldlines"], "training": {"n_envs": 3}}, "multiple of n_envs"),
@@ -126,6 +127,13 @@ def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path)
 def test_bad_sweep_files_are_refused(change, message):
     with pytest.raises(SweepConfigError, match=re.escape(message)):
         parse_sweep({**SMOKE, **change})
+
+
+def test_models_from_a_sweep_that_did_not_train_them_is_refused(tmp_path):
+    sweep = parse_sweep({**SMOKE, "policies": [{"name": "mslim", "models_from": "fig3"}]})
+    with pytest.raises(ValueError, match=re.escape("takes its model from sweep `fig3`")):
+        run_sweep(sweep, tmp_path, backend="processes", log=lambda _: None)
+    assert not (tmp_path / "smoke" / "trials").exists()
 
 
 def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
@@ -217,3 +225,17 @@ def test_a_sweep_trains_evaluates_and_reports_learning_curves(tmp_path, ray_clea
     assert (tmp_path / "smoke" / "report" / "learning_curves.png").is_file()
     table = _summary(tmp_path / "smoke" / "report" / "summary.csv")
     assert int(table[("fieldlines", "udp_low", "total_goodput_mb")]["seeds"]) == 1
+
+    # another sweep evaluates the same models on another traffic without training them again
+    reuse = {**data, "name": "reuse", "policies": [
+        "eigrp", {"name": "fieldlines", "train": {"topology": "nx-XS", "traffic": "udp_low"},
+                  "models_from": "smoke"}],
+        "evaluation": {**data["evaluation"], "traffics": ["tcp_low"]}}
+    result = run_sweep(parse_sweep(reuse), tmp_path, backend="processes", num_cpus=2,
+                       log=lambda _: None)
+    assert not result.failed
+    reused = tmp_path / "reuse" / "trials" / "fieldlines__nx-XS__udp_low__seed3"
+    assert not (reused / "train").exists()
+    config = json.loads(next((reused / "eval").glob("learned-*/config.json")).read_text())
+    assert config["policy"] == str((trial / "train" / "fieldlines__nx-XS__udp_low__seed3")
+                                   .resolve())
