@@ -525,7 +525,9 @@ def _run_ray(sweep: Sweep, todo: list[Trial], root: Path, address: str | None,
         if address is not None:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+            # address="local": a new instance even if a `ray start` cluster runs here
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
+                     include_dashboard=False,
                      log_to_driver=False, configure_logging=False)
     try:
         available = int(ray.cluster_resources().get("CPU", 1))
