@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import RESULTS, markdown_table, write_results  # noqa: E402
+from _benchutil import RESULTS, markdown_table, write_results
 
 TRAFFICS = ("udp_medium", "udp_high", "tcp_medium", "tcp_high")
 
@@ -102,6 +102,43 @@ def sweep_inference(sweep: Path) -> dict[tuple[str, str], tuple[float, int]]:
     return {k: (float(np.mean(v)), len(v)) for k, v in out.items()}
 
 
+def plot(inference: list[dict], sim_rows: list[tuple[str, str, float]], path: Path) -> Path:
+    """Figure 7 style: inference ms per step over graph size (left), env steps per hour per
+    preset and traffic (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.6))
+    nodes = [r["num_nodes"] for r in inference]
+    left.plot(nodes, [r["fieldlines_ms"] for r in inference], marker="o", label="FieldLines")
+    left.plot(nodes, [r["mslim_ms"] for r in inference], marker="s",
+              label="M-Slim (policy + APSP)")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("nodes")
+    left.set_ylabel("inference time per step [ms]")
+    left.set_title("Inference (one core)", fontsize=9)
+    left.legend(fontsize=8)
+    presets = list(dict.fromkeys(p for p, _, _ in sim_rows))
+    width = 0.8 / len(TRAFFICS)
+    for k, traffic in enumerate(TRAFFICS):
+        values = [next((v for p, t, v in sim_rows if p == preset and t == traffic), np.nan)
+                  for preset in presets]
+        right.bar(np.arange(len(presets)) + (k - (len(TRAFFICS) - 1) / 2) * width, values,
+                  width, label=traffic)
+    right.set_xticks(range(len(presets)), presets)
+    right.set_yscale("log")
+    right.set_ylabel("env steps per hour")
+    right.set_title("Simulation (excl. inference and learning; one env)", fontsize=9)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 18, 38, 75, 175, 250])
@@ -130,51 +167,51 @@ def main() -> int:
     over_bench = json.loads((RESULTS / "bench_overhead.json").read_text())
     swept = sweep_inference(args.sweep) if args.sweep else {}
 
-    body = [f"Started {started}; load average at start {load_start}, at end "
+    body = [(f"Started {started}; load average at start {load_start}, at end "
             f"{list(os.getloadavg())}. The machine has {os.cpu_count()} cores and was shared "
-            "with two PPO training runs while this ran: absolute numbers are noisy.", "",
+            "with two PPO training runs while this ran: absolute numbers are noisy."), "",
             "## Inference time per step (Figure 7, left)", "",
-            "Measured now, one PyTorch thread, untrained weights (time does not depend on "
+            ("Measured now, one PyTorch thread, untrained weights (time does not depend on "
             f"them), {args.repeats} timed repetitions after 3 warm-up ones, synthetic "
             "observation on a synnet topology of that size. FieldLines: one policy pass "
             "(APSP cached per topology, its one-off cost shown apart). M-Slim: policy pass + "
             "the per-step shortest paths from its link weights. Paper (Figure 7): M-Slim above "
             "1 s on the largest graphs, FieldLines in milliseconds. SPEC targets at 250 nodes: "
-            "FieldLines <= 10 ms, M-Slim <= 100 ms.", ""]
+            "FieldLines <= 10 ms, M-Slim <= 100 ms."), ""]
     body.append(markdown_table(
-        ["nodes", "directed edges", "FieldLines [ms]", "FieldLines APSP once per topology "
-         "[ms]", "M-Slim policy [ms]", "M-Slim APSP [ms]", "M-Slim total [ms]"],
+        ["nodes", "directed edges", "FieldLines [ms]", ("FieldLines APSP once per topology "
+         "[ms]"), "M-Slim policy [ms]", "M-Slim APSP [ms]", "M-Slim total [ms]"],
         [[r["num_nodes"], r["num_edges"], f"{r['fieldlines_ms']:.2f}",
           f"{r['fieldlines_apsp_once_ms']:.2f}", f"{r['mslim_policy_ms']:.2f}",
           f"{r['mslim_apsp_ms']:.2f}", f"{r['mslim_ms']:.2f}"] for r in inference]))
     if swept:
-        body += ["", f"Mean inference time per step in real evaluation episodes of "
+        body += ["", (f"Mean inference time per step in real evaluation episodes of "
                  f"`{args.sweep}` (`episodes.csv` column `inference_ms`; trained-model "
                  "pipeline including normalisation and frame stacking; the baselines compute "
-                 "their shortest paths once per topology):", ""]
+                 "their shortest paths once per topology):"), ""]
         body.append(markdown_table(["policy", "topology", "episodes", "inference [ms/step]"],
                                    [[p, t, n, f"{ms:.3f}"] for (p, t), (ms, n)
                                     in sorted(swept.items())]))
     body += ["", "## Simulation steps per hour (Figure 7, right)", "",
-             "Env `step` wall time only (simulation + shared-memory bridge + observation; "
-             "inference and learning excluded), static EIGRP routing, one env.", ""]
+             ("Env `step` wall time only (simulation + shared-memory bridge + observation; "
+             "inference and learning excluded), static EIGRP routing, one env."), ""]
     rows = []
     for traffic in TRAFFICS:
         s = env_bench["throughput"][traffic]["summary"]["single"]
         rows.append(["nx-XS", traffic, f"{s['steps_per_hour']:,.0f}",
-                     f"bench_env.json ({env_bench['date']}; 100-step episodes, median of 3 "
-                     "rounds)"])
+                     (f"bench_env.json ({env_bench['date']}; 100-step episodes, median of 3 "
+                     "rounds)")])
     for r in sim:
         rows.append([f"{r['preset']} ({'/'.join(map(str, r['nodes']))} nodes)", r["traffic"],
                      f"{r['steps_per_hour']:,.0f}",
-                     f"measured now ({r['steps']} steps: first {args.steps} steps of "
-                     f"{args.episodes} episode(s); optimistic)"])
+                     (f"measured now ({r['steps']} steps: first {args.steps} steps of "
+                     f"{args.episodes} episode(s); optimistic)")])
     body.append(markdown_table(["preset", "traffic", "env steps/h", "source"], rows))
     body += ["", "## Framework overhead against raw simulator mode", "",
-             "Wall time of an episode through the client (or the full Gymnasium env) divided "
+             ("Wall time of an episode through the client (or the full Gymnasium env) divided "
              "by the same scenario simulated by the C++ core alone in raw mode with the same "
              "fixed routing (target <= 1.10). Not re-measured: the numbers of the benchmark "
-             "files named.", ""]
+             "files named."), ""]
     orow = []
     for r in over_bench["results"]:
         orow.append([r["traffic"], "client loop / raw", f"{r['median']['ratio']:.3f}",
@@ -186,6 +223,12 @@ def main() -> int:
                      f"bench_env.json ({env_bench['date']})"])
     body.append(markdown_table(["traffic", "what", "median ratio", "per repetition",
                                 "source"], orow))
+    sim_rows = [("nx-XS", t, env_bench["throughput"][t]["summary"]["single"]["steps_per_hour"])
+                for t in TRAFFICS] + [(r["preset"], r["traffic"], r["steps_per_hour"])
+                                      for r in sim]
+    args.out.mkdir(parents=True, exist_ok=True)
+    plot(inference, sim_rows, args.out / "speed_report.png")
+    body.append("\n![Figure 7 style: inference time and simulation speed](speed_report.png)")
     write_results("speed_report", "Speed report (paper Figure 7 style)", "\n".join(body),
                   {"started": started, "inference": inference, "simulation": sim,
                    "sweep_inference": {f"{p}|{t}": v for (p, t), v in swept.items()},

@@ -239,3 +239,26 @@ def test_a_sweep_trains_evaluates_and_reports_learning_curves(tmp_path, ray_clea
     config = json.loads(next((reused / "eval").glob("learned-*/config.json")).read_text())
     assert config["policy"] == str((trial / "train" / "fieldlines__nx-XS__udp_low__seed3")
                                    .resolve())
+
+
+def test_a_failing_trial_is_retried_recorded_and_does_not_stop_the_others(tmp_path, capsys):
+    sweep = _write(tmp_path, {**SMOKE, "policies": ["eigrp", "ospf"]})
+    # a result file this evaluation cannot continue: every attempt of `ospf` fails
+    bad = tmp_path / "smoke" / "trials" / "ospf" / "eval" / "ospf__nx-XS__udp_low__seed11"
+    bad.mkdir(parents=True)
+    (bad / "episodes.csv").write_text("not,the,columns\n")
+    args = ["sweep", str(sweep), "--out", str(tmp_path), "--backend", "processes",
+            "--num-cpus", "2"]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "1 finished, 0 skipped (already done), 1 failed" in captured.out
+    assert "failed: ospf: ValueError: " in captured.err
+    trial = tmp_path / "smoke" / "trials" / "ospf"
+    assert "has columns ['not', 'the', 'columns']" in (trial / "FAILED").read_text()
+    assert not (trial / "DONE").exists()
+    assert (tmp_path / "smoke" / "trials" / "eigrp" / "DONE").is_file()
+
+    (bad / "episodes.csv").unlink()  # fixed: the re-run runs only the failed trial
+    assert main(args) == 0
+    assert "1 finished, 1 skipped" in capsys.readouterr().out
+    assert (trial / "DONE").is_file() and not (trial / "FAILED").exists()
