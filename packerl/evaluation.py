@@ -495,7 +495,9 @@ def find_run_dirs(paths: list[str | os.PathLike]) -> list[Path]:
     return list(dict.fromkeys(runs))
 
 
-def _ratio(value: float, reference: float) -> float:
+def ratio(value: float, reference: float) -> float:
+    """``value / reference`` for result tables: NaN if either is missing, 1 for 0/0, inf for
+    x/0."""
     if not (np.isfinite(value) and np.isfinite(reference)):
         return math.nan
     if reference == 0:
@@ -534,7 +536,7 @@ def compare(paths: list[str | os.PathLike], reference: str = "eigrp") -> list[Co
                                                  if p in _POLICY_ORDER else 99, p))
         means = {p: {k: v["mean"] if v["mean"] is not None else math.nan
                      for k, v in summarize(by_policy[p]).items()} for p in order}
-        ratios = {p: {m: _ratio(means[p][m], means[reference][m]) for m, _, _ in RATIO_METRICS}
+        ratios = {p: {m: ratio(means[p][m], means[reference][m]) for m, _, _ in RATIO_METRICS}
                   for p in order}
         notes = [f"`{p}` was evaluated on other episode seeds than `{reference}`: its ratios "
                  "compare different scenarios" for p in order

@@ -34,7 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from packerl.evaluation import ABSOLUTE_METRICS, RATIO_METRICS, load_config, load_episodes
+from packerl.evaluation import (
+    ABSOLUTE_METRICS,
+    RATIO_METRICS,
+    load_config,
+    load_episodes,
+    ratio,
+)
 
 REFERENCE = "eigrp"
 POLICY_ORDER = ("eigrp", "ospf", "random_nh", "random_lw", "mslim", "fieldlines")
@@ -106,14 +112,6 @@ def _nanmean(values: list[float]) -> float:
     return float(v.mean()) if len(v) else math.nan
 
 
-def _ratio(value: float, reference: float) -> float:
-    if not (np.isfinite(value) and np.isfinite(reference)):
-        return math.nan
-    if reference == 0:
-        return 1.0 if value == 0 else math.inf
-    return value / reference
-
-
 def better_half(trials: list[TrialResult], reference: dict) -> dict[str, list[str]]:
     """Per policy, the trial ids of its better half of seeds (see the module docstring)."""
     by_policy: dict[str, list[TrialResult]] = {}
@@ -122,7 +120,7 @@ def better_half(trials: list[TrialResult], reference: dict) -> dict[str, list[st
     chosen = {}
     for policy, ts in by_policy.items():
         def score(t: TrialResult) -> float:
-            r = [_ratio(m["total_goodput_mb"], reference[k]["total_goodput_mb"])
+            r = [ratio(m["total_goodput_mb"], reference[k]["total_goodput_mb"])
                  if k in reference else math.nan for k, m in t.means.items()]
             s = _nanmean(r)
             if not np.isfinite(s):  # no EIGRP cell: absolute goodput
@@ -166,7 +164,7 @@ def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
                        "better_half_max": float(np.nanmax(per_best))}
                 for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
                              "better_half_max"):
-                    row[f"ratio_{stat}"] = _ratio(row[stat], ref) if rel else math.nan
+                    row[f"ratio_{stat}"] = ratio(row[stat], ref) if rel else math.nan
                 rows.append(row)
     return rows
 
