@@ -552,7 +552,8 @@ def compare(paths: list[str | os.PathLike], reference: str = "eigrp") -> list[Co
     return sorted(out, key=lambda c: c.title)
 
 
-def _fmt(x: float, digits: int = 3) -> str:
+def format_number(x: float, digits: int = 3) -> str:
+    """A metric value for tables: 3 significant digits, "n/a" for NaN/None, "inf"."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     if math.isinf(x):
@@ -570,8 +571,8 @@ def format_comparison(comp: Comparison) -> str:
     for p in comp.policies:
         cells = [policy_label(p), str(comp.episodes[p])]
         for m, _, _ in RATIO_METRICS:
-            cells.append(f"{_fmt(comp.ratios[p][m])} ({_fmt(comp.means[p][m])})")
-        cells += [_fmt(comp.means[p][m]) for m, _ in ABSOLUTE_METRICS]
+            cells.append(f"{format_number(comp.ratios[p][m])} ({format_number(comp.means[p][m])})")
+        cells += [format_number(comp.means[p][m]) for m, _ in ABSOLUTE_METRICS]
         lines.append(cells)
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     text = [f"{comp.title}: mean over episodes relative to {policy_label(comp.reference)} "
@@ -618,10 +619,10 @@ def plot_comparison(comparisons: list[Comparison], path: str | os.PathLike) -> P
         for j, p in enumerate(comp.policies):
             for i, (m, _, _) in enumerate(RATIO_METRICS):
                 colour = "white" if abs(np.nan_to_num(score[i, j])) > 0.75 else "black"
-                ax.text(j, i, f"{_fmt(comp.ratios[p][m])}\n{_fmt(comp.means[p][m])}",
+                ax.text(j, i, f"{format_number(comp.ratios[p][m])}\n{format_number(comp.means[p][m])}",
                         ha="center", va="center", fontsize=8, color=colour)
             for k, (m, _) in enumerate(ABSOLUTE_METRICS):
-                ax.text(j, len(RATIO_METRICS) + k, _fmt(comp.means[p][m]), ha="center",
+                ax.text(j, len(RATIO_METRICS) + k, format_number(comp.means[p][m]), ha="center",
                         va="center", fontsize=8)
         ax.set_xticks(range(len(comp.policies)),
                       [f"{policy_label(p)}\n({comp.episodes[p]} ep.)" for p in comp.policies],

@@ -41,6 +41,7 @@ from packerl.evaluation import (
     load_episodes,
     ratio,
 )
+from packerl.evaluation import format_number as _fmt
 
 REFERENCE = "eigrp"
 POLICY_ORDER = ("eigrp", "ospf", "random_nh", "random_lw", "mslim", "fieldlines")
@@ -178,14 +179,6 @@ def _traffic_rank(cell: tuple[str, str, str]) -> tuple:
 
 def _policy_rank(p: str) -> tuple[int, str]:
     return (POLICY_ORDER.index(p) if p in POLICY_ORDER else 99, p)
-
-
-def _fmt(x: float, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "inf"
-    return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
