@@ -137,6 +137,9 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._table: np.ndarray | None = None
         self._history: list[dict[str, float]] = []
         self._needs_reset = True
+        self._episode = 0  # counts resets; keys the adjacency cache
+        self._adjacency_key: tuple | None = None
+        self._adjacency_cache = np.zeros((0, 0), np.int8)
 
     # ------------------------------------------------------------------------ Gymnasium API
 
@@ -159,6 +162,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._table = None
         self._history = []
         self._needs_reset = False
+        self._episode += 1
         return self._observe(self.state), self._info(None)
 
     def step(self, action: np.ndarray):
@@ -241,10 +245,14 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return np.flatnonzero(up)
 
     def _adjacency(self) -> np.ndarray:
-        adj = np.zeros((self.max_nodes, self.max_nodes), np.int8)
-        ei = self.state.edge_index[:, self._working_slots()]
-        adj[ei[0], ei[1]] = 1
-        return adj
+        """Valid next hops (a copy); rebuilt only when the topology or a link changed."""
+        key = (self._episode, self._sim.link_up.tobytes())
+        if self._adjacency_key != key:
+            adj = np.zeros((self.max_nodes, self.max_nodes), np.int8)
+            ei = self.state.edge_index[:, self._working_slots()]
+            adj[ei[0], ei[1]] = 1
+            self._adjacency_key, self._adjacency_cache = key, adj
+        return self._adjacency_cache.copy()
 
     def _check_fits(self, scenario: synnet.Scenario) -> None:
         topo = scenario.topology
