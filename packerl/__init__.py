@@ -2,7 +2,12 @@
 """PackeRL: packet-level routing optimisation environments over ns-3.
 
 Importing the package registers the Gymnasium environments ``packerl/PackeRL-v0`` (next-hop
-actions) and ``packerl/PackeRL-LinkWeights-v0`` (link-weight actions).
+actions) and ``packerl/PackeRL-LinkWeights-v0`` (link-weight actions). Without importing it
+first, ``gym.make("packerl:packerl/PackeRL-v0")`` imports it for you.
+
+``env.spec.max_episode_steps`` is the episode horizon (``episode_steps``); the environments
+truncate their episodes themselves, so ``gym.make`` adds no ``TimeLimit``, and a
+conflicting ``max_episode_steps`` is refused (:class:`packerl.wrappers.HorizonCheck`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ LINK_WEIGHTS_ENV_ID = "packerl/PackeRL-LinkWeights-v0"
 
 
 def register_envs() -> None:
-    """Register the environments with Gymnasium (also the ``gymnasium.envs`` entry point)."""
+    """Register the environments with Gymnasium (done on import; idempotent)."""
     import gymnasium
+    from gymnasium.envs.registration import WrapperSpec
 
+    horizon = WrapperSpec("HorizonCheck", "packerl.wrappers:HorizonCheck", {})
     for env_id, entry in ((ENV_ID, "packerl.env:PackeRLEnv"),
                           (LINK_WEIGHTS_ENV_ID, "packerl.env:PackeRLLinkWeightsEnv")):
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point=entry, disable_env_checker=False)
+            gymnasium.register(id=env_id, entry_point=entry, disable_env_checker=False,
+                               additional_wrappers=(horizon,))
 
 
 register_envs()

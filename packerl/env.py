@@ -11,13 +11,19 @@ Example:
     >>> env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low",
     ...                episode_steps=3)
     >>> obs, info = env.reset(seed=1)
-    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample(
-    ...     mask=tuple(env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_nodes))))
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    >>> env.spec.max_episode_steps
+    3
     >>> env.close()
+
+Every element of the action spaces is a legal action (see :mod:`packerl.spaces` for the
+encodings), so generic RL clients need no masks or transforms; ``action_masks()`` is there for
+those that want one (sb3-contrib's MaskablePPO).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,18 +37,33 @@ from packerl.rewards import parse_reward, reward_of, step_metrics
 from packerl.routing import check_weights, next_hops_from_weights
 from packerl.sim import SimState, Simulator
 from packerl.spaces import (
+    ACTION_TYPES,
+    DEFAULT_LINK_WEIGHT_RANGE,
     EDGE_OBS_FEATURES,
     GLOBAL_OBS_FEATURES,
+    LAST_ACTION_KEY,
+    LINK_WEIGHT_MODES,
+    NEXT_HOP_ENCODINGS,
     NODE_OBS_FEATURES,
-    action_to_next_hops,
+    ActionType,
+    LinkWeightMode,
+    NextHopEncoding,
+    check_action,
+    check_choice,
+    decode_next_hops,
+    encode_next_hops,
     link_weight_action_space,
     next_hop_action_mask,
     next_hop_action_space,
     observation_space,
+    weights_from_action,
 )
 
-ActionType = Literal["next_hop", "link_weights"]
 _SEED_HIGH = 2**31 - 1
+#: default ``max_degree`` for random presets: 32 where Barabasi-Albert hubs can occur (up to
+#: 50 nodes; the largest hub seen in 30 draws at 50 nodes had 24 links), else 16 (ER and WS
+#: graphs of up to 250 nodes had at most 11); never more than ``max_nodes - 1``
+_DEFAULT_MAX_DEGREE = {"ba": 32, "other": 16}
 
 
 def _preset_max_nodes(topology: Any) -> int:
@@ -55,8 +76,28 @@ def _preset_max_nodes(topology: Any) -> int:
         raise ValueError(f"unknown topology preset {topology!r}; valid: {valid}")
     if "nodes" in preset:
         return int(preset["nodes"][1])
-    return max(synnet.generate(topology=name, traffic="udp_low", link_failures=None, steps=1,
-                               seed=0).topology.num_nodes for name in preset["fixed"])
+    return max(_fixed_topology(name).num_nodes for name in preset["fixed"])
+
+
+def _fixed_topology(name: str) -> synnet.Topology:
+    return synnet.generate(topology=name, traffic="udp_low", link_failures=None, steps=1,
+                           seed=0).topology
+
+
+def _max_degree_of(topology: synnet.Topology) -> int:
+    return int(np.bincount(np.asarray(topology.edges).ravel()).max())
+
+
+def _default_max_degree(topology: Any, max_nodes: int) -> int:
+    """``max_degree`` for the ``"neighbor"`` encoding when none is given: the exact largest
+    degree of fixed topologies, else the bound of ``_DEFAULT_MAX_DEGREE``."""
+    if isinstance(topology, synnet.Topology):
+        return max(1, _max_degree_of(topology))
+    preset = synnet.TOPOLOGY_PRESETS[topology]
+    if "fixed" in preset:
+        return max(_max_degree_of(_fixed_topology(name)) for name in preset["fixed"])
+    ba_possible = preset["nodes"][0] <= synnet.topology.BA_MAX_NODES
+    return max(1, min(max_nodes - 1, _DEFAULT_MAX_DEGREE["ba" if ba_possible else "other"]))
 
 
 class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
@@ -75,13 +116,31 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         node_features: include per-node features in the observation (default: False, as the
             paper's experiments).
         action_type: ``"next_hop"`` (a neighbour per routing node and destination) or
-            ``"link_weights"`` (a positive weight per directed edge, routed by shortest paths).
+            ``"link_weights"`` (a weight per directed edge, routed by shortest paths).
         scenario: a fixed ``synnet.Scenario`` (or a path to one) to replay at every reset.
         synnet_kwargs: extra keyword overrides for ``synnet.generate``.
         sim_timeout: seconds before a silent simulator is declared hung.
+        next_hop_encoding: ``"neighbor"`` (value k = u's k-th working neighbour, default) or
+            ``"node"`` (value = next-hop node id, a non-neighbour means "no route"); see
+            :mod:`packerl.spaces`.
+        max_degree: size of each entry's choice in the ``"neighbor"`` encoding (default: the
+            largest degree of a fixed topology; for random presets 32 up to 50 nodes, else
+            16, at most ``max_nodes - 1``).
+        strict: raise ``ValueError`` for next-hop entries that are not a working neighbour
+            (``"node"``) or that wrap around (``"neighbor"``), instead of routing them as
+            documented; for debugging policies.
+        link_weights: ``"normalized"`` (``Box(-1, 1)`` mapped to ``link_weight_range`` on a
+            log scale, default) or ``"raw"`` (the positive weights themselves).
+        link_weight_range: ``(lo, hi)`` of the normalised weights (default: (1, 100)).
+        last_action: add the previous step's action to the observation (``last_next_hops``
+            or ``last_link_weights``, see :mod:`packerl.spaces`).
+        render_mode: None or ``"rgb_array"`` (``render()`` draws the network at the current
+            step: link utilisation, drops, failed links and the routes toward
+            ``render_destination``).
+        render_destination: the destination whose installed routes ``render()`` draws.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -98,14 +157,28 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         scenario: synnet.Scenario | str | os.PathLike | None = None,
         synnet_kwargs: Mapping[str, Any] | None = None,
         sim_timeout: float = 600.0,
+        next_hop_encoding: NextHopEncoding = "neighbor",
+        max_degree: int | None = None,
+        strict: bool = False,
+        link_weights: LinkWeightMode = "normalized",
+        link_weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE,
+        last_action: bool = False,
+        render_mode: str | None = None,
+        render_destination: int = 0,
     ):
         if isinstance(scenario, (str, os.PathLike)):
             scenario = synnet.Scenario.load(Path(scenario))
         if scenario is not None:
             topology, episode_steps, step_ms = scenario.topology, scenario.steps, scenario.step_ms
-        if action_type not in ("next_hop", "link_weights"):
-            raise ValueError(f"unknown action_type {action_type!r}; valid: 'next_hop', "
-                             "'link_weights'")
+        check_choice("action_type", action_type, ACTION_TYPES)
+        check_choice("next_hop_encoding", next_hop_encoding, NEXT_HOP_ENCODINGS)
+        check_choice("link_weights", link_weights, LINK_WEIGHT_MODES)
+        if render_mode is not None:
+            check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
+        lo, hi = (float(x) for x in link_weight_range)
+        if not (np.isfinite(hi) and 0 < lo < hi):
+            raise ValueError(f"link_weight_range must be (lo, hi) with 0 < lo < hi < inf, got "
+                             f"{tuple(link_weight_range)}")
         if int(episode_steps) < 1:
             raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
         self.topology = topology
@@ -123,13 +196,26 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                             steps=1, step_ms=self.step_ms, seed=0, **self.synnet_kwargs)
         self.max_nodes = int(max_nodes) if max_nodes is not None else _preset_max_nodes(topology)
         self.max_edges = int(max_edges) if max_edges is not None else 4 * self.max_nodes
-        self.observation_space = observation_space(self.max_nodes, self.max_edges,
-                                                   self.node_features)
-        self.action_space = (next_hop_action_space(self.max_nodes)
+        self.next_hop_encoding: NextHopEncoding = next_hop_encoding
+        if max_degree is None:
+            max_degree = _default_max_degree(topology, self.max_nodes)
+        if int(max_degree) < 1:
+            raise ValueError(f"max_degree must be >= 1, got {max_degree}")
+        self.max_degree = int(max_degree)
+        self.strict = bool(strict)
+        self.link_weight_mode: LinkWeightMode = link_weights
+        self.link_weight_range = (lo, hi)
+        self.last_action = bool(last_action)
+        self.render_mode = render_mode
+        self.render_destination = int(render_destination)
+        self.observation_space = observation_space(
+            self.max_nodes, self.max_edges, self.node_features,
+            last_action=action_type if self.last_action else None)
+        self.action_space = (next_hop_action_space(self.max_nodes, next_hop_encoding,
+                                                   self.max_degree)
                              if action_type == "next_hop"
-                             else link_weight_action_space(self.max_edges))
-        if action_type == "next_hop":
-            self.action_space.attach(self._current_mask)
+                             else link_weight_action_space(self.max_edges, link_weights))
+        self._spec: gym.envs.registration.EnvSpec | None = None
         self._sim = Simulator(timeout=sim_timeout)
         self.scenario: synnet.Scenario | None = None
         self.state: SimState | None = None
@@ -140,6 +226,20 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._episode = 0  # counts resets; keys the adjacency cache
         self._adjacency_key: tuple | None = None
         self._adjacency_cache = np.zeros((0, 0), np.int8)
+        self._weights: np.ndarray | None = None  # link weights applied by the last step
+        self._candidate_weights: np.ndarray | None = None
+        self._degree_warned = False
+
+    @property
+    def spec(self) -> gym.envs.registration.EnvSpec | None:
+        """The spec ``gym.make`` gave this env, with ``max_episode_steps`` = the horizon."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: gym.envs.registration.EnvSpec | None) -> None:
+        if value is not None and value.max_episode_steps is None:
+            value = dataclasses.replace(value, max_episode_steps=self.episode_steps)
+        self._spec = value
 
     # ------------------------------------------------------------------------ Gymnasium API
 
@@ -160,9 +260,11 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                                      seed=sim_seed)
         self._t = 0
         self._table = None
+        self._weights = None
         self._history = []
         self._needs_reset = False
         self._episode += 1
+        self._warn_degree(scenario.topology)
         return self._observe(self.state), self._info(None)
 
     def step(self, action: np.ndarray):
@@ -172,17 +274,43 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def close(self) -> None:
         self._sim.close()
 
+    def render(self) -> np.ndarray | None:
+        """The network at the current step as an RGB array (``render_mode="rgb_array"``);
+        None without a render mode."""
+        if self.render_mode is None:
+            return None
+        if self.scenario is None or self.state is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        from packerl.render import render_network
+
+        topo = self.scenario.topology
+        return render_network(
+            np.asarray(topo.positions), np.asarray(topo.edges), self._sim.link_up,
+            self.state.edge("link_util"), self.state.edge("drop_packets"), self._table,
+            min(self.render_destination, topo.num_nodes - 1), self._t)
+
     def action_masks(self) -> np.ndarray:
-        """Valid actions for sb3-contrib's MaskablePPO (next-hop variant): flat boolean mask
-        of shape (max_nodes**3,), the neighbours of u for every (u, z)."""
+        """A mask for sb3-contrib's MaskablePPO (next-hop variant): flat booleans of shape
+        (max_nodes**2 * nvec,), for every (u, z) the values that reach a distinct working
+        neighbour (see :func:`packerl.spaces.next_hop_action_mask`). Values outside the mask
+        are legal too."""
         if self.action_type != "next_hop":
             raise AttributeError("action_masks() exists for the next-hop action variant only")
         if self.state is None:
-            raise RuntimeError("call reset() before action_masks()")
-        return next_hop_action_mask(self._adjacency(), self.scenario.topology.num_nodes)
+            raise gym.error.ResetNeeded("call reset() before action_masks()")
+        return next_hop_action_mask(self._adjacency(), self.scenario.topology.num_nodes,
+                                    self.next_hop_encoding, self.max_degree)
 
-    def _current_mask(self) -> np.ndarray | None:
-        return self.action_masks() if self.state is not None else None
+    def encode_next_hops(self, table: np.ndarray) -> np.ndarray:
+        """The next-hop action (this env's encoding) that installs ``table`` (N, N) of node
+        ids on the current topology (-1 = no route); ValueError if it uses a link that is
+        not working."""
+        if self.action_type != "next_hop":
+            raise AttributeError("encode_next_hops() exists for the next-hop variant only")
+        if self.state is None:
+            raise gym.error.ResetNeeded("call reset() before encode_next_hops()")
+        return encode_next_hops(table, self._adjacency(), self.next_hop_encoding,
+                                self.max_degree)
 
     # ------------------------------------------------------------ split step (vector envs)
 
@@ -203,6 +331,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._sim.step_async(None if unchanged else table, self.scenario.step_demands(t),
                              self.scenario.step_failures(t))
         self._pending_table = table
+        self._pending_weights, self._candidate_weights = self._candidate_weights, None
 
     def finish_step(self):
         """Wait for the step started by :meth:`send_step`; returns Gymnasium's 5-tuple."""
@@ -216,6 +345,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             off = ~np.eye(table.shape[0], dtype=bool)
             metrics["action_fluctuation"] = float((table != self._table)[off].mean())
         self._table = table
+        self._weights = self._pending_weights
         self._history.append(metrics)
         reward = reward_of(metrics, self.reward_weights)
         truncated = self._t >= self.episode_steps
@@ -225,20 +355,42 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     # ----------------------------------------------------------------------------- helpers
 
     def next_hops_of(self, action: Any) -> np.ndarray:
-        """The (N, N) next-hop table an action stands for (shape, dtype, weights validated;
-        neighbours are checked by the simulator client before anything is sent)."""
-        if self.scenario is None:
+        """The (N, N) next-hop table an action stands for.
+
+        Raises:
+            ValueError: if ``action`` is not an element of the action space (shape, dtype,
+                range), or in strict mode for entries that are no working neighbour.
+        """
+        if self.scenario is None or self.state is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         n = self.scenario.topology.num_nodes
         if self.action_type == "next_hop":
-            return self._sim.check_next_hops(action_to_next_hops(action, self.max_nodes, n))
+            arr = check_action(action, self.action_space, "next-hop")
+            return decode_next_hops(arr, self._adjacency(), n, self.next_hop_encoding,
+                                    self.strict)
+        arr = check_action(action, self.action_space, "link-weight")
         slots = self._working_slots()
-        weights = np.asarray(action)
-        if weights.shape != (2 * self.max_edges,):
-            raise ValueError(f"link-weight action must have shape ({2 * self.max_edges},), "
-                             f"got {weights.shape}")
+        if self.link_weight_mode == "normalized":
+            weights = weights_from_action(arr, self.link_weight_range)
+        else:
+            weights = arr.astype(np.float64)
         w = check_weights(weights[slots], len(slots))
+        applied = np.zeros(2 * self.max_edges, np.float32)
+        applied[slots] = w
+        self._candidate_weights = applied
         return next_hops_from_weights(n, self.state.edge_index[:, slots], w)
+
+    def _warn_degree(self, topology: synnet.Topology) -> None:
+        if (self.action_type != "next_hop" or self.next_hop_encoding != "neighbor"
+                or self._degree_warned):
+            return
+        degree = _max_degree_of(topology)
+        if degree > self.max_degree:
+            self._degree_warned = True
+            gym.logger.warn(
+                f"a node of this scenario has {degree} neighbours, more than max_degree="
+                f"{self.max_degree}: it can route only over its first {self.max_degree} "
+                "(by node id); make the environment with a larger max_degree to use them all")
 
     def _working_slots(self) -> np.ndarray:
         up = np.repeat(self._sim.link_up, 2)
@@ -297,7 +449,21 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             adjacency=self._adjacency(),
             sizes=np.array([n, int(up.sum())], np.int64),
         )
+        if self.last_action:
+            obs[LAST_ACTION_KEY[self.action_type]] = self._last_action_obs(edge_mask)
         return obs
+
+    def _last_action_obs(self, edge_mask: np.ndarray) -> np.ndarray:
+        """The previous step's action as observed (see :mod:`packerl.spaces`)."""
+        if self.action_type == "next_hop":
+            out = np.full((self.max_nodes, self.max_nodes), -1, np.int64)
+            if self._table is not None:
+                n = self._table.shape[0]
+                out[:n, :n] = self._table
+            return out
+        if self._weights is None:
+            return edge_mask.astype(np.float32)
+        return self._weights * edge_mask
 
     def _info(self, metrics: dict[str, float] | None) -> dict[str, Any]:
         info: dict[str, Any] = {"step": self._t, "num_nodes": self.scenario.topology.num_nodes,

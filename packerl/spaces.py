@@ -6,33 +6,87 @@ to ``max_nodes`` nodes and ``max_edges`` undirected edges (``2 * max_edges`` dir
 slots) with masks. Directed edge slot ``2*i`` is topology edge ``i`` as ``(u, v)`` with
 ``u < v``, slot ``2*i + 1`` is ``(v, u)``; failed links keep their slots and are masked out.
 
-Observation keys, in this order:
+Observation keys, in this order (``OBSERVATION_KEYS``; every one is a ``Box``, so
+stable-baselines3's ``VecNormalize(norm_obs_keys=...)``, TorchRL and ``FlattenObservation``
+accept all of them):
 
-- ``global`` (9,): the paper's d_U = 9 global features (``GLOBAL_OBS_FEATURES``).
-- ``edge_attr`` (2*max_edges, 10): d_E = 10 features per directed edge (``EDGE_OBS_FEATURES``).
-- ``node_attr`` (max_nodes, 3): only with ``node_features=True`` (``NODE_OBS_FEATURES``).
-- ``link_props`` (2*max_edges, 2): raw datarate (bit/s) and delay (ms) of every edge slot,
-  never normalised or stacked, for policies that need the true link properties (EIGRP
-  weights, FieldLines' positional distances).
-- ``edge_index`` (2, 2*max_edges) int64: source and target node of every edge slot.
-- ``edge_mask`` (2*max_edges,) int8: 1 for slots holding a working link.
-- ``node_mask`` (max_nodes,) int8: 1 for real nodes.
-- ``adjacency`` (max_nodes, max_nodes) int8: ``[u, v]`` is 1 if v is a valid next hop of u,
-  i.e. the valid-next-hop mask for every destination.
+Unbounded features are declared up to float32's largest value (``MAX_FEATURE``).
+
+- ``global`` (9,) float32 >= 0: the paper's d_U = 9 global features (``GLOBAL_OBS_FEATURES``).
+- ``edge_attr`` (2*max_edges, 10) float32 >= 0: d_E = 10 features per directed edge
+  (``EDGE_OBS_FEATURES``); the queue fills (``queue_max_load``, ``queue_last_load``) lie in
+  [0, 1].
+- ``node_attr`` (max_nodes, 3) float32 >= 0: only with ``node_features=True``.
+- ``link_props`` (2*max_edges, 2) float32 >= 0: raw datarate (bit/s) and delay (ms) of every
+  edge slot, never normalised or stacked (EIGRP weights, FieldLines' positional distances).
+- ``edge_index`` (2, 2*max_edges) int64 in [0, max_nodes - 1]: source and target of every slot.
+- ``edge_mask`` (2*max_edges,) int8 in {0, 1}: 1 for slots holding a working link.
+- ``node_mask`` (max_nodes,) int8 in {0, 1}: 1 for real nodes.
+- ``adjacency`` (max_nodes, max_nodes) int8 in {0, 1}: ``[u, v]`` is 1 if v is a working
+  neighbour of u (the valid next hops, for every destination).
 - ``sizes`` (2,) int64: number of nodes and of working directed edges.
+- ``last_next_hops`` (max_nodes, max_nodes) int64 in [-1, max_nodes - 1]: only with
+  ``last_action=True`` on the next-hop id: the table installed by the previous step (node
+  ids, -1 for "no route", the diagonal and padding; all -1 at S0).
+- ``last_link_weights`` (2*max_edges,) float32 >= 0: only with ``last_action=True`` on the
+  link-weight id: the positive weights applied at the previous step (1 for every working slot
+  at S0, 0 for padded and failed slots).
 
-Action (next-hop variant): a flat ``MultiDiscrete([max_nodes] * max_nodes**2)``; entry
-``u * max_nodes + z`` is the neighbour of ``u`` that packets for ``z`` are forwarded to.
-Entries for padded nodes and for ``u == z`` are ignored (their mask allows only 0).
+Next-hop actions (``packerl/PackeRL-v0``), flat ``MultiDiscrete`` of ``max_nodes**2`` entries;
+entry ``u * max_nodes + z`` routes node u's packets for destination z. Every element of the
+space is a legal action on every topology and after every failure. Two encodings
+(``NEXT_HOP_ENCODINGS``):
+
+- ``"neighbor"`` (default), ``nvec = max_degree``: value k picks u's k-th working neighbour
+  in increasing node-id order; k beyond u's working degree d wraps around (neighbour
+  ``k mod d``). A node with no working link routes nothing. So the space has
+  ``max_nodes**2 * max_degree`` choices instead of ``max_nodes**3``. A node with more than
+  ``max_degree`` working neighbours can pick only its first ``max_degree``.
+- ``"node"``, ``nvec = max_nodes``: value v is the next-hop node id. If v is not a working
+  neighbour of u (u itself included) the entry means "no route": the simulator drops those
+  packets and counts them (``drop_no_route_bytes``).
+
+Entries for padded nodes and for ``u == z`` are ignored. With ``strict=True`` the environment
+instead raises ``ValueError`` for an entry that is not a working neighbour (``"node"``) or a
+value at or beyond u's degree (``"neighbor"``), for debugging a policy.
+
+Link-weight actions (``packerl/PackeRL-LinkWeights-v0``), one value per directed edge slot,
+routed by shortest paths (``LINK_WEIGHT_MODES``):
+
+- ``"normalized"`` (default): ``Box(-1, 1)``; value a gives the weight
+  ``lo * (hi / lo) ** ((a + 1) / 2)`` (log scale over ``link_weight_range = (lo, hi)``,
+  default ``DEFAULT_LINK_WEIGHT_RANGE`` = (1, 100)), so clipped Gaussians, ``ClipAction`` and
+  ``RescaleAction`` work. Shortest paths do not change when all weights are scaled, so only
+  the ratio hi / lo matters.
+- ``"raw"``: ``Box(MIN_LINK_WEIGHT, MAX_LINK_WEIGHT)``, the positive weight itself, for the
+  classic protocols and M-Slim.
+
+Padded and failed slots are ignored. Values outside the space (or of the wrong shape or
+dtype) are refused with ``ValueError``; nothing is clipped or wrapped into range.
 """
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from gymnasium import spaces
+
+ActionType = Literal["next_hop", "link_weights"]
+ACTION_TYPES: tuple[str, ...] = ("next_hop", "link_weights")
+NextHopEncoding = Literal["neighbor", "node"]
+NEXT_HOP_ENCODINGS: tuple[str, ...] = ("neighbor", "node")
+LinkWeightMode = Literal["normalized", "raw"]
+LINK_WEIGHT_MODES: tuple[str, ...] = ("normalized", "raw")
+#: (lo, hi) of the normalised link weights: -1 -> lo, +1 -> hi, log scale in between.
+DEFAULT_LINK_WEIGHT_RANGE: tuple[float, float] = (1.0, 100.0)
+#: Bounds of the raw link-weight space: float32's smallest normal and largest finite value.
+#: stable-baselines3 refuses infinite bounds; every value in between is a legal weight.
+MIN_LINK_WEIGHT = float(np.finfo(np.float32).tiny)
+MAX_LINK_WEIGHT = float(np.finfo(np.float32).max)
+#: Upper bound of unbounded observation features (finite, so checkers and wrappers accept it).
+MAX_FEATURE = MAX_LINK_WEIGHT
 
 GLOBAL_OBS_FEATURES: tuple[str, ...] = (
     "max_link_util",
@@ -58,79 +112,161 @@ EDGE_OBS_FEATURES: tuple[str, ...] = (
     "drop_packets",
 )
 NODE_OBS_FEATURES: tuple[str, ...] = ("sent_bytes", "received_bytes", "retransmitted_bytes")
+#: edge features that are fractions of a capacity, hence bounded by 1
+UNIT_EDGE_FEATURES: tuple[str, ...] = ("queue_max_load", "queue_last_load")
 
 DATARATE = EDGE_OBS_FEATURES.index("datarate_bps")
 DELAY = EDGE_OBS_FEATURES.index("delay_ms")
 
+OBSERVATION_KEYS: tuple[str, ...] = (
+    "global", "edge_attr", "node_attr", "link_props", "edge_index", "edge_mask", "node_mask",
+    "adjacency", "sizes", "last_next_hops", "last_link_weights",
+)
+LAST_ACTION_KEY: dict[str, str] = {"next_hop": "last_next_hops",
+                                   "link_weights": "last_link_weights"}
 
-def observation_space(max_nodes: int, max_edges: int, node_features: bool = False) -> spaces.Dict:
-    """The padded Dict observation space (keys in the documented order)."""
+
+def _features(count: int, shape: tuple[int, ...], unit: tuple[int, ...] = ()) -> spaces.Box:
+    """Non-negative features; unbounded ones are declared up to float32's largest value."""
+    high = np.full(shape + (count,), MAX_FEATURE, np.float32)
+    high[..., list(unit)] = 1.0
+    return spaces.Box(np.zeros_like(high), high, dtype=np.float32)
+
+
+def _flags(shape: tuple[int, ...]) -> spaces.Box:
+    return spaces.Box(0, 1, shape, np.int8)
+
+
+def observation_space(max_nodes: int, max_edges: int, node_features: bool = False,
+                      last_action: ActionType | None = None) -> spaces.Dict:
+    """The padded Dict observation space (keys in the order of ``OBSERVATION_KEYS``).
+
+    Args:
+        max_nodes, max_edges: the padding.
+        node_features: add ``node_attr``.
+        last_action: add the previous action's key for this action type (None: no key).
+    """
     m = 2 * max_edges
-    inf = np.float32(np.inf)
+    unit = tuple(EDGE_OBS_FEATURES.index(f) for f in UNIT_EDGE_FEATURES)
     entries: dict[str, spaces.Space] = {
-        "global": spaces.Box(-inf, inf, (len(GLOBAL_OBS_FEATURES),), np.float32),
-        "edge_attr": spaces.Box(-inf, inf, (m, len(EDGE_OBS_FEATURES)), np.float32),
+        "global": _features(len(GLOBAL_OBS_FEATURES), ()),
+        "edge_attr": _features(len(EDGE_OBS_FEATURES), (m,), unit),
     }
     if node_features:
-        entries["node_attr"] = spaces.Box(-inf, inf, (max_nodes, len(NODE_OBS_FEATURES)),
-                                          np.float32)
+        entries["node_attr"] = _features(len(NODE_OBS_FEATURES), (max_nodes,))
     entries.update(
-        link_props=spaces.Box(0, inf, (m, 2), np.float32),
+        link_props=_features(2, (m,)),
         edge_index=spaces.Box(0, max_nodes - 1, (2, m), np.int64),
-        edge_mask=spaces.MultiBinary(m),
-        node_mask=spaces.MultiBinary(max_nodes),
-        adjacency=spaces.MultiBinary((max_nodes, max_nodes)),
+        edge_mask=_flags((m,)),
+        node_mask=_flags((max_nodes,)),
+        adjacency=_flags((max_nodes, max_nodes)),
         sizes=spaces.Box(0, max(max_nodes, m), (2,), np.int64),
     )
+    if last_action == "next_hop":
+        entries["last_next_hops"] = spaces.Box(-1, max_nodes - 1, (max_nodes, max_nodes),
+                                               np.int64)
+    elif last_action == "link_weights":
+        entries["last_link_weights"] = spaces.Box(0.0, MAX_LINK_WEIGHT, (m,), np.float32)
+    elif last_action is not None:
+        raise ValueError(f"unknown action type {last_action!r}; valid: {list(ACTION_TYPES)}")
     return spaces.Dict(entries)  # insertion order is kept for a dict of spaces
 
 
-class NextHopSpace(spaces.MultiDiscrete):
-    """The next-hop ``MultiDiscrete`` space, whose ``sample()`` draws *valid* actions.
+def check_choice(name: str, value: Any, valid: tuple[str, ...]) -> None:
+    """Raise ValueError naming the accepted values if ``value`` is not one of ``valid``."""
+    if value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(map(repr, valid))}")
 
-    Without an explicit mask, ``sample()`` uses the environment's current action mask (the
-    neighbours of every node), so ``env.action_space.sample()`` is a random valid routing, as
-    users of ``check_env`` and random baselines expect. Pickling drops the link to the env.
+
+def next_hop_action_space(max_nodes: int, encoding: NextHopEncoding = "neighbor",
+                          max_degree: int | None = None) -> spaces.MultiDiscrete:
+    """One choice per (routing node, destination), flattened row-major (see the module doc).
+
+    ``max_degree`` is required for the ``"neighbor"`` encoding (values 0..max_degree-1).
     """
-
-    def __init__(self, max_nodes: int, seed: int | np.random.Generator | None = None):
-        super().__init__(np.full(max_nodes * max_nodes, max_nodes, dtype=np.int64), seed=seed)
-        self.max_nodes = max_nodes
-        self._mask_source: weakref.WeakMethod | None = None
-
-    def attach(self, mask_source: Any) -> None:
-        """Use ``mask_source()`` (a bound method returning the flat mask) when sampling."""
-        self._mask_source = weakref.WeakMethod(mask_source)
-
-    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
-        if mask is None and probability is None and self._mask_source is not None:
-            source = self._mask_source()
-            flat = source() if source is not None else None
-            if flat is not None:
-                p = self.max_nodes
-                rows = flat.reshape(p * p, p).astype(np.int8)
-                mask = tuple(rows)
-        return super().sample(mask=mask, probability=probability)
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_mask_source"] = None
-        return state
+    check_choice("next-hop encoding", encoding, NEXT_HOP_ENCODINGS)
+    if encoding == "node":
+        return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, max_nodes, np.int64))
+    if max_degree is None or int(max_degree) < 1:
+        raise ValueError(f"the 'neighbor' encoding needs max_degree >= 1, got {max_degree}")
+    return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, int(max_degree), np.int64))
 
 
-def next_hop_action_space(max_nodes: int) -> NextHopSpace:
-    """One neighbour choice per (routing node, destination), flattened row-major."""
-    return NextHopSpace(max_nodes)
+def link_weight_action_space(max_edges: int,
+                             mode: LinkWeightMode = "normalized") -> spaces.Box:
+    """One value per directed edge slot: ``Box(-1, 1)`` (normalised) or the raw weight."""
+    check_choice("link-weight mode", mode, LINK_WEIGHT_MODES)
+    if mode == "normalized":
+        return spaces.Box(-1.0, 1.0, (2 * max_edges,), np.float32)
+    return spaces.Box(MIN_LINK_WEIGHT, MAX_LINK_WEIGHT, (2 * max_edges,), np.float32)
 
 
-#: Upper bound declared for link weights: float32's largest value. stable-baselines3 refuses
-#: boxes with infinite bounds; the environment still rejects weights that are not finite and > 0.
-MAX_LINK_WEIGHT = float(np.finfo(np.float32).max)
+def check_action(action: Any, space: spaces.Box | spaces.MultiDiscrete, what: str) -> np.ndarray:
+    """``action`` as an array if it is an element of ``space``; else a ValueError that says
+    what is wrong (shape, dtype or the first value out of range) and what is accepted."""
+    arr = np.asarray(action)
+    if arr.shape != space.shape:
+        raise ValueError(f"{what} action must have shape {space.shape}, got {arr.shape}")
+    if isinstance(space, spaces.MultiDiscrete):
+        if arr.dtype.kind not in "iu":
+            raise ValueError(f"{what} action must hold integers, got dtype {arr.dtype}")
+        bad = (arr < 0) | (arr >= space.nvec)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{what} action [{i}] is {arr.flat[i]}, outside the space; entries "
+                             f"must lie in 0..{int(space.nvec.flat[i]) - 1}")
+        return arr
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{what} action must be numeric, got dtype {arr.dtype}")
+    with np.errstate(invalid="ignore"):
+        bad = ~((arr >= space.low) & (arr <= space.high))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{what} action [{i}] is {arr.flat[i]}, outside the space; values must "
+                         f"lie in [{space.low.flat[i]}, {space.high.flat[i]}] (nothing is "
+                         "clipped for you)")
+    return arr
 
 
-def link_weight_action_space(max_edges: int) -> spaces.Box:
-    """One positive weight per directed edge slot (bounded by ``MAX_LINK_WEIGHT``)."""
-    return spaces.Box(0.0, MAX_LINK_WEIGHT, (2 * max_edges,), np.float32)
+def weights_from_action(action: np.ndarray,
+                        weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE
+                        ) -> np.ndarray:
+    """Normalised actions in [-1, 1] -> positive weights on ``weight_range`` (log scale)."""
+    lo, hi = weight_range
+    return lo * (hi / lo) ** ((np.asarray(action, np.float64) + 1.0) / 2.0)
+
+
+def action_from_weights(weights: np.ndarray,
+                        weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE
+                        ) -> np.ndarray:
+    """Positive weights -> normalised float32 actions (the inverse of
+    :func:`weights_from_action`).
+
+    The weights are first scaled so that the smallest is ``lo`` (shortest paths do not change);
+    ratios beyond ``hi / lo`` are clipped, the only case where routing can change.
+    """
+    lo, hi = weight_range
+    w = np.asarray(weights, np.float64)
+    scaled = w * (lo / w.min()) if w.size else w
+    a = 2.0 * np.log(scaled / lo) / np.log(hi / lo) - 1.0
+    return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def neighbor_lists(adjacency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Working neighbours of every node in increasing id order.
+
+    Returns:
+        ``(neighbors, degree)``: (P, max(1, max degree)) int64 ids, padded with -1, and (P,)
+        the number of working neighbours.
+    """
+    adj = np.asarray(adjacency).astype(bool)
+    degree = adj.sum(axis=1)
+    width = max(1, int(degree.max(initial=0)))
+    neighbors = np.full((adj.shape[0], width), -1, np.int64)
+    rows, cols = np.nonzero(adj)  # row-major: columns increase within a row
+    rank = np.arange(rows.size) - np.repeat(np.cumsum(degree) - degree, degree)
+    neighbors[rows, rank] = cols
+    return neighbors, degree
 
 
 def graph_of(obs: dict[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
@@ -145,46 +281,174 @@ def graph_of(obs: dict[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
     return n, slots, np.asarray(obs["edge_index"])[:, slots]
 
 
-def next_hop_action_mask(adjacency: np.ndarray, num_nodes: int) -> np.ndarray:
+def next_hop_action_mask(adjacency: np.ndarray, num_nodes: int,
+                         encoding: NextHopEncoding = "neighbor",
+                         max_degree: int | None = None) -> np.ndarray:
     """Flat boolean mask for ``MultiDiscrete`` actions (sb3-contrib's MaskablePPO layout).
 
-    Shape ``(max_nodes**3,)``: for entry (u, z), the ``max_nodes`` booleans saying which values
-    are valid: the neighbours of u for real u != z, only 0 for padded or diagonal entries.
+    For each entry (u, z) the ``nvec`` booleans saying which values route to a working
+    neighbour without wrapping: ranks below u's degree (``"neighbor"``) or the neighbours'
+    ids (``"node"``); only 0 for padded, diagonal and isolated entries. Unmasked values are
+    legal too; the mask only removes duplicates and no-route choices.
     """
     p = adjacency.shape[0]
-    adj = adjacency.astype(bool)
-    mask = np.broadcast_to(adj[:, None, :], (p, p, p)).copy()
+    adj = np.asarray(adjacency).astype(bool)
+    if encoding == "node":
+        per_row = adj
+    else:
+        if max_degree is None:
+            raise ValueError("the 'neighbor' encoding needs max_degree")
+        per_row = np.arange(int(max_degree))[None, :] < adj.sum(axis=1)[:, None]
+    width = per_row.shape[1]
+    mask = np.broadcast_to(per_row[:, None, :], (p, p, width)).copy()
     ignored = np.ones((p, p), bool)
     ignored[:num_nodes, :num_nodes] = False
     np.fill_diagonal(ignored, True)
+    ignored |= ~per_row.any(axis=1)[:, None]
     mask[ignored] = False
     mask[ignored, 0] = True
     return mask.reshape(-1)
 
 
-def action_to_next_hops(action: Any, max_nodes: int, num_nodes: int) -> np.ndarray:
-    """Turn a flat (or square) next-hop action into the (N, N) table the simulator takes.
+def decode_next_hops(action: np.ndarray, adjacency: np.ndarray, num_nodes: int,
+                     encoding: NextHopEncoding = "neighbor", strict: bool = False
+                     ) -> np.ndarray:
+    """The (N, N) int32 next-hop table (node ids, -1 = no route) that an in-space action
+    stands for on the current working topology (see the module docstring).
 
     Raises:
-        ValueError: on a wrong shape or a non-integer dtype. Neighbour checks are done by the
-            simulator client, which names the offending entry.
+        ValueError: with ``strict=True``, for the first entry that is not a working neighbour
+            (``"node"``) or a value at or beyond u's working degree (``"neighbor"``).
     """
-    arr = np.asarray(action)
-    if arr.shape not in ((max_nodes * max_nodes,), (max_nodes, max_nodes)):
-        raise ValueError(
-            f"next-hop action must have shape ({max_nodes * max_nodes},) or "
-            f"({max_nodes}, {max_nodes}), got {arr.shape}"
-        )
-    if arr.dtype.kind not in "iu":
-        raise ValueError(f"next-hop action must hold integers, got dtype {arr.dtype}")
-    table = arr.reshape(max_nodes, max_nodes)[:num_nodes, :num_nodes].astype(np.int32)
+    n = num_nodes
+    p = adjacency.shape[0]
+    adj = np.asarray(adjacency)[:n, :n].astype(bool)
+    values = np.asarray(action, np.int64).reshape(p, p)[:n, :n]
+    off = ~np.eye(n, dtype=bool)
+    if encoding == "node":
+        ok = np.take_along_axis(adj, np.clip(values, 0, n - 1), axis=1) & (values < n)
+        table = np.where(ok, values, -1)
+        bad = off & ~ok
+        if strict and bad.any():
+            u, z = (int(x) for x in np.argwhere(bad)[0])
+            raise ValueError(
+                f"next-hop action entry ({u}, {z}) = {values[u, z]} is not a working neighbour "
+                f"of node {u} (strict mode); its neighbours are {np.flatnonzero(adj[u]).tolist()}")
+    else:
+        neighbors, degree = neighbor_lists(adj)
+        bad = off & (values >= degree[:, None])
+        if strict and bad.any():
+            u, z = (int(x) for x in np.argwhere(bad)[0])
+            raise ValueError(
+                f"next-hop action entry ({u}, {z}) = {values[u, z]} is at or beyond node {u}'s "
+                f"{int(degree[u])} working neighbours (strict mode); use 0..{int(degree[u]) - 1}")
+        rank = values % np.maximum(degree, 1)[:, None]
+        table = np.where(degree[:, None] > 0, np.take_along_axis(neighbors, rank, axis=1), -1)
+    table = table.astype(np.int32)
     np.fill_diagonal(table, -1)
     return table
 
 
+def encode_next_hops(table: np.ndarray, adjacency: np.ndarray,
+                     encoding: NextHopEncoding = "neighbor",
+                     max_degree: int | None = None) -> np.ndarray:
+    """Embed an (N, N) next-hop table (node ids, -1 = no route) into a flat padded action.
+
+    The inverse of :func:`decode_next_hops` wherever the table routes over working links.
+    Ignored entries (diagonal, padding) get 0; so do "no route" entries in the
+    ``"neighbor"`` encoding, which cannot express them (``"node"`` uses u's own id).
+
+    Raises:
+        ValueError: if an entry is not a working neighbour, or (``"neighbor"``) its rank is not
+            below ``max_degree``.
+    """
+    table = np.asarray(table)
+    n = table.shape[0]
+    p = adjacency.shape[0]
+    adj = np.asarray(adjacency).astype(bool)
+    off = ~np.eye(n, dtype=bool)
+    routed = off & (table >= 0)
+    valid = np.take_along_axis(adj[:n, :n], np.clip(table, 0, n - 1), axis=1)
+    bad = routed & ~valid
+    if bad.any():
+        u, z = (int(x) for x in np.argwhere(bad)[0])
+        raise ValueError(f"next_hops[{u}, {z}] = {table[u, z]} is not a working neighbour of "
+                         f"node {u}; neighbours: {np.flatnonzero(adj[u]).tolist()}")
+    out = np.zeros((p, p), np.int64)
+    if encoding == "node":
+        own = np.broadcast_to(np.arange(n)[:, None], (n, n))
+        out[:n, :n] = np.where(routed, table, np.where(off, own, 0))
+        return out.reshape(-1)
+    rank_of = np.cumsum(adj, axis=1) - 1  # rank of v among u's neighbours, where adj[u, v]
+    ranks = np.take_along_axis(rank_of[:n, :n], np.clip(table, 0, n - 1), axis=1)
+    ranks = np.where(routed, ranks, 0)
+    if max_degree is not None and (ranks >= max_degree).any():
+        u, z = (int(x) for x in np.argwhere(ranks >= max_degree)[0])
+        raise ValueError(f"next_hops[{u}, {z}] = {table[u, z]} is node {u}'s neighbour number "
+                         f"{ranks[u, z]}, beyond max_degree={max_degree}; make the environment "
+                         "with a larger max_degree")
+    out[:n, :n] = ranks
+    return out.reshape(-1)
+
+
 def next_hops_to_action(table: np.ndarray, max_nodes: int) -> np.ndarray:
-    """Embed an (N, N) next-hop table into a flat padded action (ignored entries = 0)."""
+    """Embed an (N, N) next-hop table into a flat padded ``"node"``-encoded action without
+    checking neighbours (ignored entries = 0, "no route" = u's own id); see
+    :func:`encode_next_hops` for either encoding, checked."""
     n = table.shape[0]
     out = np.zeros((max_nodes, max_nodes), np.int64)
-    out[:n, :n] = np.where(table >= 0, table, 0)
+    own = np.broadcast_to(np.arange(n)[:, None], (n, n))
+    out[:n, :n] = np.where(table >= 0, table, own)
+    np.fill_diagonal(out, 0)
     return out.reshape(-1)
+
+
+@dataclass(frozen=True)
+class ActionFormat:
+    """How an environment reads its actions: the action type and its encoding.
+
+    Policies hold one (from :meth:`of_env`) to turn their routing (a next-hop table or link
+    weights) into an action of that environment's space.
+    """
+
+    action_type: ActionType = "next_hop"
+    next_hop_encoding: NextHopEncoding = "neighbor"
+    max_degree: int | None = None
+    link_weights: LinkWeightMode = "normalized"
+    link_weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE
+
+    def __post_init__(self) -> None:
+        check_choice("action type", self.action_type, ACTION_TYPES)
+        check_choice("next-hop encoding", self.next_hop_encoding, NEXT_HOP_ENCODINGS)
+        check_choice("link-weight mode", self.link_weights, LINK_WEIGHT_MODES)
+
+    @classmethod
+    def of_env(cls, env: Any) -> ActionFormat:
+        """The format of a PackeRL environment (wrapped or not)."""
+        base = env.unwrapped
+        return cls(base.action_type, base.next_hop_encoding, base.max_degree,
+                   base.link_weight_mode, tuple(base.link_weight_range))
+
+    def space(self, max_nodes: int, max_edges: int) -> spaces.Space:
+        """The action space of this format for the given padding."""
+        if self.action_type == "next_hop":
+            return next_hop_action_space(max_nodes, self.next_hop_encoding,
+                                         self.max_degree or max_nodes)
+        return link_weight_action_space(max_edges, self.link_weights)
+
+    def from_next_hops(self, table: np.ndarray, observation: dict[str, np.ndarray]
+                       ) -> np.ndarray:
+        """The next-hop action that installs ``table`` (node ids) on the observed topology."""
+        return encode_next_hops(table, observation["adjacency"], self.next_hop_encoding,
+                                self.max_degree)
+
+    def from_weights(self, weights: np.ndarray, edge_mask: np.ndarray) -> np.ndarray:
+        """The link-weight action for positive ``weights`` (2*max_edges,) of the working slots
+        (``edge_mask``); other slots get a neutral in-space value."""
+        used = np.asarray(edge_mask).astype(bool)
+        w = np.asarray(weights, np.float64)
+        if self.link_weights == "raw":
+            return np.where(used, w, 1.0).astype(np.float32)
+        out = np.zeros(w.shape, np.float32)
+        out[used] = action_from_weights(w[used], self.link_weight_range)
+        return out

@@ -37,6 +37,11 @@ POLICY_CLASSES = {
     "fieldlines": ("policies.fieldlines", "FieldLinesPolicy", "next_hop"),
     "mslim": ("policies.mslim", "MSlimPolicy", "link_weights"),
 }
+#: the action encoding each policy is trained in (its SB3 distribution's action layout)
+TRAIN_ENV_KWARGS: dict[str, dict[str, str]] = {
+    "fieldlines": {"next_hop_encoding": "node"},
+    "mslim": {"link_weights": "raw"},
+}
 DEFAULT_LR = {"fieldlines": 5e-5, "mslim": 3e-3}
 DEFAULT_WARM_START = {"fieldlines": 5, "mslim": 0}
 
@@ -89,6 +94,9 @@ class TrainConfig:
     """PyTorch intra-op threads; the simulators need the other cores (small GNNs gain nothing
     from more threads, and oversubscribed cores slow everything down)"""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    last_action: bool | None = None
+    """observe the previous step's action (default: True for M-Slim, which reads its last
+    link weights, False for FieldLines)"""
 
     def __post_init__(self) -> None:
         if self.policy not in POLICY_CLASSES:
@@ -105,6 +113,8 @@ class TrainConfig:
             self.learning_rate = DEFAULT_LR[self.policy]
         if self.warm_start_iterations is None:
             self.warm_start_iterations = DEFAULT_WARM_START[self.policy]
+        if self.last_action is None:
+            self.last_action = self.policy == "mslim"
         if self.eval_traffic is None:
             self.eval_traffic = "tcp_high" if self.traffic == "flex" else self.traffic
 
@@ -123,7 +133,12 @@ class TrainConfig:
     def from_json(cls, path: Path) -> TrainConfig:
         data = json.loads(Path(path).read_text())
         known = {f.name for f in fields(cls)}
+        data.setdefault("last_action", False)  # runs written before the option observed none
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The environment options the policy is trained with (action encoding, last action)."""
+        return {**TRAIN_ENV_KWARGS[self.policy], "last_action": bool(self.last_action)}
 
 
 def policy_class(name: str) -> type:
@@ -142,7 +157,8 @@ def make_env(config: TrainConfig, stats: dict, *, traffic: str | None = None,
 
     env = PackeRLEnv(topology=config.topology, traffic=traffic or config.traffic,
                      link_failures=config.link_failures, episode_steps=config.episode_steps,
-                     action_type=config.action_type)  # type: ignore[arg-type]
+                     action_type=config.action_type,  # type: ignore[arg-type]
+                     **config.env_kwargs())
     return paper_wrappers(env, k=config.stack, stats=stats, update=update_stats)
 
 

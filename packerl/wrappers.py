@@ -12,6 +12,9 @@ pass through. Both wrappers support the split ``send_step``/``finish_step`` prot
 
 For training with stable-baselines3 you may instead use ``VecNormalize(venv,
 norm_obs_keys=["global", "edge_attr"])``, which shares statistics across environments.
+
+:class:`HorizonCheck` is applied by ``gym.make`` itself (the registered ids list it): it
+refuses a ``max_episode_steps`` that differs from the environment's own horizon.
 """
 
 from __future__ import annotations
@@ -47,6 +50,30 @@ class _SplitStepWrapper(gym.ObservationWrapper):
         return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
 
 
+class HorizonCheck(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Refuse a ``TimeLimit`` that disagrees with the environment's horizon.
+
+    A PackeRL episode is ``episode_steps`` long (its scenario is generated for exactly that
+    many steps) and the environment truncates it itself; ``gym.make(..., max_episode_steps=K)``
+    with another K would cut episodes short or never apply. ``gym.make`` adds this wrapper
+    (registered in the ids' ``additional_wrappers``) after its ``TimeLimit``.
+
+    Raises:
+        ValueError: if the wrapped spec's ``max_episode_steps`` is not ``episode_steps``.
+    """
+
+    def __init__(self, env: gym.Env):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
+        limit = env.spec.max_episode_steps if env.spec is not None else None
+        horizon = int(env.unwrapped.episode_steps)  # type: ignore[attr-defined]
+        if limit is not None and limit != horizon:
+            raise ValueError(
+                f"max_episode_steps={limit} conflicts with the episode horizon episode_steps="
+                f"{horizon}; PackeRL truncates its episodes itself: pass "
+                f"episode_steps={limit} instead of max_episode_steps (or leave both equal)")
+
+
 class FrameStacker:
     """The last ``k`` values of each feature key side by side (zeros before the first)."""
 
@@ -79,8 +106,8 @@ def stacked_space(space: spaces.Dict, k: int) -> spaces.Dict:
     for key in FEATURE_KEYS:
         if key in entries:
             box = entries[key]
-            shape = box.shape[:-1] + (box.shape[-1] * k,)
-            entries[key] = spaces.Box(-np.inf, np.inf, shape, np.float32)
+            entries[key] = spaces.Box(np.concatenate([box.low] * k, axis=-1),
+                                      np.concatenate([box.high] * k, axis=-1), dtype=box.dtype)
     return spaces.Dict(entries)
 
 
@@ -146,6 +173,10 @@ class NormalizeFeatures(_SplitStepWrapper):
         for key in keys:  # a dict passed in is filled and shared (e.g. by a vector env's envs)
             stats.setdefault(key, RunningMeanStd(shape=(env.observation_space[key].shape[-1],)))
         self.stats = stats
+        entries = dict(env.observation_space.spaces)
+        for key in keys:
+            entries[key] = spaces.Box(-clip, clip, entries[key].shape, np.float32)
+        self.observation_space = spaces.Dict(entries)
 
     def _rows(self, key: str, obs: dict[str, np.ndarray]) -> np.ndarray:
         x = obs[key]

@@ -22,12 +22,11 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
-ActionType = Literal["next_hop", "link_weights"]
-ACTION_TYPES: tuple[str, ...] = ("next_hop", "link_weights")
+from packerl.spaces import ACTION_TYPES, ActionFormat, ActionType
 
 
 class Policy(ABC):
@@ -40,8 +39,10 @@ class Policy(ABC):
         max_nodes: node padding of the environment's spaces.
         max_edges: undirected edge padding (the observation has ``2 * max_edges`` slots).
         action_type: ``"next_hop"`` (a flat ``max_nodes**2`` integer action for
-            ``packerl/PackeRL-v0``) or ``"link_weights"`` (a ``2 * max_edges`` float32 weight
+            ``packerl/PackeRL-v0``) or ``"link_weights"`` (a ``2 * max_edges`` float32
             vector for ``packerl/PackeRL-LinkWeights-v0``), if the policy supports it.
+        action_format: the environment's encoding of that action type (default: the
+            environments' defaults; :meth:`from_env` reads it from the environment).
 
     Attributes:
         name: short identifier used in result directories and tables.
@@ -52,7 +53,10 @@ class Policy(ABC):
     #: the action types a policy class can produce; the first is the default
     supported_action_types: ClassVar[tuple[str, ...]] = ("next_hop",)
 
-    def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None):
+    def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None,
+                 action_format: ActionFormat | None = None):
+        if action_format is not None:
+            action_type = action_type or action_format.action_type
         if int(max_nodes) < 1 or int(max_edges) < 1:
             raise ValueError(
                 f"max_nodes and max_edges must be >= 1, got {max_nodes} and {max_edges}")
@@ -64,14 +68,29 @@ class Policy(ABC):
         self.max_nodes = int(max_nodes)
         self.max_edges = int(max_edges)
         self.action_type: ActionType = action_type
+        if action_format is None or action_format.action_type != action_type:
+            base = action_format or ActionFormat()
+            action_format = ActionFormat(action_type, base.next_hop_encoding, base.max_degree,
+                                         base.link_weights, base.link_weight_range)
+        self.action_format = action_format
 
     @classmethod
     def from_env(cls, env: Any, **kwargs: Any) -> Policy:
         """Build the policy for ``env`` (a PackeRL env, possibly wrapped): padding and action
-        type come from ``env.unwrapped``; ``kwargs`` go to the constructor."""
+        format come from ``env.unwrapped``; ``kwargs`` go to the constructor."""
         base = env.unwrapped
-        kwargs.setdefault("action_type", getattr(base, "action_type", "next_hop"))
+        kwargs.setdefault("action_format", ActionFormat.of_env(base))
         return cls(max_nodes=base.max_nodes, max_edges=base.max_edges, **kwargs)
+
+    def next_hop_action(self, table: np.ndarray,
+                        observation: dict[str, np.ndarray]) -> np.ndarray:
+        """The environment's next-hop action for ``table`` (N, N) node ids."""
+        return self.action_format.from_next_hops(table, observation)
+
+    def link_weight_action(self, weights: np.ndarray,
+                           observation: dict[str, np.ndarray]) -> np.ndarray:
+        """The environment's link-weight action for positive ``weights`` (2*max_edges,)."""
+        return self.action_format.from_weights(weights, observation["edge_mask"])
 
     def reset(self) -> None:  # noqa: B027 - optional hook, stateless policies keep it empty
         """Called at the start of every episode (before the first :meth:`act`)."""

@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from packerl.routing import eigrp_weights, next_hops_from_weights, ospf_weights
-from packerl.spaces import DATARATE, DELAY, graph_of, next_hops_to_action
-from policies.base import ActionType, Policy
+from packerl.spaces import DATARATE, DELAY, ActionType, graph_of
+from policies.base import Policy
 
 #: weight given to padded and failed edge slots in link-weight actions (the env ignores them)
 UNUSED_SLOT_WEIGHT = 1.0
@@ -73,8 +73,9 @@ class ShortestPathPolicy(Policy):
 
     supported_action_types = ("next_hop", "link_weights")
 
-    def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None):
-        super().__init__(max_nodes, max_edges, action_type)
+    def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None,
+                 **kwargs: Any):
+        super().__init__(max_nodes, max_edges, action_type, **kwargs)
         self.recomputations = 0
         self._key: bytes | None = None
         self._weights: np.ndarray | None = None
@@ -108,7 +109,9 @@ class ShortestPathPolicy(Policy):
         table = next_hops_from_weights(n, edge_index, w)
         self.recomputations += 1
         self._weights = _padded_weights(slots, w, self.max_edges)
-        self._action = next_hops_to_action(table, self.max_nodes)
+        self._action = (self.link_weight_action(self._weights, observation)
+                        if self.action_type == "link_weights"
+                        else self.next_hop_action(table, observation))
         self._key = key
 
     def weights(self, observation: dict[str, np.ndarray]) -> np.ndarray:
@@ -119,8 +122,6 @@ class ShortestPathPolicy(Policy):
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         self._update(observation)
-        if self.action_type == "link_weights":
-            return self._weights.astype(np.float32)
         return self._action.copy()
 
 
@@ -155,8 +156,8 @@ class RandomNextHop(Policy):
     label = "Random (NH)"
 
     def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None,
-                 seed: int | None = None):
-        super().__init__(max_nodes, max_edges, action_type)
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(max_nodes, max_edges, action_type, **kwargs)
         self.rng = np.random.default_rng(seed)
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
@@ -172,7 +173,7 @@ class RandomNextHop(Policy):
         pick = self.rng.integers(0, deg[:, None], size=(n, n))
         table = np.take_along_axis(neighbours, pick, axis=1).astype(np.int32)
         np.fill_diagonal(table, -1)
-        return next_hops_to_action(table, self.max_nodes)
+        return self.next_hop_action(table, observation)
 
 
 class RandomLinkWeights(Policy):
@@ -189,16 +190,16 @@ class RandomLinkWeights(Policy):
     low, high = 1.0, 10.0
 
     def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None,
-                 seed: int | None = None):
-        super().__init__(max_nodes, max_edges, action_type)
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(max_nodes, max_edges, action_type, **kwargs)
         self.rng = np.random.default_rng(seed)
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         n, slots, edge_index = graph_of(observation)
         w = self.rng.uniform(self.low, self.high, size=len(slots))
         if self.action_type == "link_weights":
-            return _padded_weights(slots, w, self.max_edges).astype(np.float32)
-        return next_hops_to_action(next_hops_from_weights(n, edge_index, w), self.max_nodes)
+            return self.link_weight_action(_padded_weights(slots, w, self.max_edges), observation)
+        return self.next_hop_action(next_hops_from_weights(n, edge_index, w), observation)
 
 
 #: registry of the baseline names accepted by :func:`make_policy`

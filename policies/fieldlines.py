@@ -539,6 +539,13 @@ if ActorCriticPolicy is not None:
                      **kwargs: Any):
             self.latent_dim, self.hidden_dim, self.num_steps = latent_dim, hidden_dim, num_steps
             self.init_temperature, self.clip_distance = float(init_temperature), clip_distance
+            p = observation_space["node_mask"].shape[0]
+            nvec = np.asarray(getattr(action_space, "nvec", []))
+            if nvec.shape != (p * p,) or (nvec != p).any():
+                raise ValueError(
+                    f"FieldLinesPolicy needs the node-id next-hop space MultiDiscrete([{p}] * "
+                    f"{p * p}), got {action_space}; make the environment with "
+                    "next_hop_encoding='node' (packerl train does)")
             kwargs["features_extractor_class"] = PaddedDictExtractor
             kwargs.setdefault("ortho_init", False)
             kwargs.pop("features_extractor_kwargs", None)
@@ -679,7 +686,7 @@ def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed
     if threads:
         torch.set_num_threads(threads)
     try:
-        policy = FieldLinesPolicy(space, next_hop_action_space(p), lambda _: 5e-5)
+        policy = FieldLinesPolicy(space, next_hop_action_space(p, "node"), lambda _: 5e-5)
         policy.set_training_mode(False)
         t0 = time.perf_counter()
         policy.cache.get(num_nodes, obs["edge_index"][:, obs["edge_mask"] > 0],

@@ -5,6 +5,11 @@ It replays the training observation pipeline on raw observations: normalisation 
 statistics saved next to the model (frozen), then stacking of the last ``k`` frames, which
 :meth:`reset` clears at the start of every episode. Actions are deterministic (argmax for
 FieldLines, the Gaussian mean for M-Slim).
+
+A model acts in the encoding it was trained in (FieldLines: next-hop node ids, M-Slim: raw
+link weights); its routing is re-encoded for the evaluation environment's action format.
+If the model observed its previous action and the environment does not provide it, the
+policy feeds its own previous action.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from packerl.spaces import LAST_ACTION_KEY, ActionFormat, decode_next_hops
 from packerl.wrappers import FrameStacker, normalize
 from policies.base import Policy
 
@@ -40,16 +46,19 @@ class LearnedPolicy(Policy):
 
     Args:
         path: run directory or model ``.zip``.
-        max_nodes, max_edges: the evaluation environment's padding (must match the model's).
+        max_nodes, max_edges: the evaluation environment's padding (any: the policy is
+            rebuilt for it).
         action_type: must match the model's (``next_hop`` for FieldLines, ``link_weights``
             for M-Slim); taken from the run's config when None.
+        action_format: the evaluation environment's action format (default: the
+            environments' defaults).
     """
 
     name = "learned"
     supported_action_types = ("next_hop", "link_weights")
 
     def __init__(self, path: str | Path, max_nodes: int, max_edges: int,
-                 action_type: str | None = None):
+                 action_type: str | None = None, action_format: ActionFormat | None = None):
         from stable_baselines3 import PPO
 
         from packerl.training import POLICY_CLASSES, TrainConfig, load_stats
@@ -60,12 +69,19 @@ class LearnedPolicy(Policy):
         if action_type is not None and action_type != own:
             raise ValueError(f"the model at `{path}` produces `{own}` actions, the environment "
                              f"takes `{action_type}`; evaluate it on the matching env variant")
-        super().__init__(max_nodes, max_edges, own)  # type: ignore[arg-type]
+        super().__init__(max_nodes, max_edges, own, action_format)  # type: ignore[arg-type]
+        train_kwargs = self.config.env_kwargs()
+        self.model_format = ActionFormat(
+            own, next_hop_encoding=train_kwargs.get("next_hop_encoding", "neighbor"),
+            link_weights=train_kwargs.get("link_weights", "normalized"))
         self.name = f"{self.config.policy}:{Path(path).name}"
         self.stats = load_stats(stats_path)
         self.k = self.config.stack
         self.policy = self._policy_for_padding(PPO.load(model_path, device="cpu"))
         self._stack = FrameStacker(self.k)
+        self._last_key = LAST_ACTION_KEY[own]
+        self._own_last = self._last_key in self.policy.observation_space.spaces
+        self._last: np.ndarray | None = None
 
     def _policy_for_padding(self, model: Any) -> Any:
         """The trained policy with this environment's padding.
@@ -74,19 +90,16 @@ class LearnedPolicy(Policy):
         fresh policy of the same class is built for this env's spaces and given the trained
         weights, so a model trained on small graphs runs on larger (or smaller) ones.
         """
-        from packerl.spaces import (
-            link_weight_action_space,
-            next_hop_action_space,
-            observation_space,
-        )
+        from packerl.spaces import observation_space
         from packerl.wrappers import stacked_space
 
         trained = model.policy
         node_features = "node_attr" in model.observation_space.spaces
+        last = self.action_type if LAST_ACTION_KEY[self.action_type] in \
+            model.observation_space.spaces else None
         obs_space = stacked_space(observation_space(self.max_nodes, self.max_edges,
-                                                    node_features), self.k)
-        action_space = (next_hop_action_space(self.max_nodes) if self.action_type == "next_hop"
-                        else link_weight_action_space(self.max_edges))
+                                                    node_features, last), self.k)
+        action_space = self.model_format.space(self.max_nodes, self.max_edges)
         if obs_space == model.observation_space and action_space == model.action_space:
             return trained
         kwargs = trained._get_constructor_parameters()
@@ -99,13 +112,42 @@ class LearnedPolicy(Policy):
     @classmethod
     def from_env(cls, env: Any, path: str | Path = "", **kwargs: Any) -> LearnedPolicy:
         base = env.unwrapped
-        return cls(path, base.max_nodes, base.max_edges, getattr(base, "action_type", None))
+        return cls(path, base.max_nodes, base.max_edges, base.action_type,
+                   ActionFormat.of_env(base))
 
     def reset(self) -> None:
         self._stack.clear()
+        self._last = None
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
+        observation = self._with_last_action(observation)
         obs = self._stack(normalize(observation, self.stats))
+        if not self._own_last:
+            obs.pop(self._last_key, None)
         batch = {k: v[None] for k, v in obs.items()}
         action, _ = self.policy.predict(batch, deterministic=True)
-        return np.asarray(action[0])
+        own = np.asarray(action[0])
+        if self.action_type == "next_hop":
+            n = int(np.asarray(observation["node_mask"]).sum())
+            table = decode_next_hops(own, observation["adjacency"], n, "node")
+            self._last = table
+            return self.next_hop_action(table, observation)
+        self._last = np.where(np.asarray(observation["edge_mask"]).astype(bool), own, 0.0)
+        return self.link_weight_action(own, observation)
+
+    def _with_last_action(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The observation with the model's previous action where the model reads one and
+        the environment does not observe it (see :mod:`packerl.spaces`)."""
+        if not self._own_last or self._last_key in observation:
+            return observation
+        out = dict(observation)
+        if self.action_type == "next_hop":
+            last = np.full((self.max_nodes, self.max_nodes), -1, np.int64)
+            if self._last is not None:
+                n = self._last.shape[0]
+                last[:n, :n] = self._last
+        else:
+            mask = np.asarray(observation["edge_mask"]).astype(np.float32)
+            last = mask if self._last is None else (self._last * mask).astype(np.float32)
+        out[self._last_key] = last
+        return out

@@ -21,48 +21,6 @@ from .conftest import eigrp_action, eigrp_weights_action
 SMALL = dict(topology="nx-XS", traffic="udp_medium", episode_steps=5)
 
 
-@pytest.mark.parametrize("env_id", [packerl.ENV_ID, packerl.LINK_WEIGHTS_ENV_ID])
-def test_gymnasium_check_env_on_a_fixed_scenario(env_id):
-    # Gymnasium's determinism check samples an action *before* resetting. A next-hop action
-    # is only valid on the topology it was drawn for, so the checker needs a fixed topology:
-    # with a preset, each reset draws a new graph and the stale random action is (rightly)
-    # refused. The link-weight variant passes on presets too (next test).
-    scenario = synnet.generate(topology="nx-XS", traffic="udp_medium", link_failures=None,
-                               steps=5, seed=3)
-    env = gym.make(env_id, scenario=scenario)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the unbounded link-weight Box is intended
-        check_env(env.unwrapped, skip_render_check=True)
-    env.close()
-
-
-def test_gymnasium_check_env_link_weights_on_a_preset():
-    env = gym.make(packerl.LINK_WEIGHTS_ENV_ID, **SMALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check_env(env.unwrapped, skip_render_check=True)
-    env.close()
-
-
-def test_sampled_next_hop_actions_are_valid_for_the_current_state():
-    env = PackeRLEnv(**SMALL)
-    env.reset(seed=8)
-    for _ in range(3):
-        env.step(env.action_space.sample())  # a random valid routing, never an error
-    env.close()
-
-
-@pytest.mark.parametrize("cls", [PackeRLEnv, PackeRLLinkWeightsEnv])
-def test_sb3_check_env(cls):
-    from stable_baselines3.common.env_checker import check_env as sb3_check_env
-
-    env = cls(**SMALL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sb3_check_env(env, warn=False)
-    env.close()
-
-
 def test_registered_ids_and_make_vec():
     assert packerl.ENV_ID in gym.registry and packerl.LINK_WEIGHTS_ENV_ID in gym.registry
     envs = gym.make_vec(packerl.ENV_ID, num_envs=2, vectorization_mode="sync", **SMALL)
@@ -122,9 +80,11 @@ def test_observation_layout_and_masks():
     adj[topo.edges[:, 0], topo.edges[:, 1]] = 1
     adj[topo.edges[:, 1], topo.edges[:, 0]] = 1
     np.testing.assert_array_equal(obs["adjacency"], adj)
-    mask = env.action_masks().reshape(env.max_nodes, env.max_nodes, env.max_nodes)
-    np.testing.assert_array_equal(mask[0, 1], adj[0].astype(bool))
-    assert mask[0, 0].tolist() == [True] + [False] * (env.max_nodes - 1)  # diagonal: dummy
+    d = env.max_degree
+    mask = env.action_masks().reshape(env.max_nodes, env.max_nodes, d)
+    deg0 = int(adj[0].sum())
+    assert mask[0, 1].tolist() == [True] * deg0 + [False] * (d - deg0)  # ranks of 0's links
+    assert mask[0, 0].tolist() == [True] + [False] * (d - 1)  # diagonal: dummy
     assert not obs["edge_attr"][2 * e:].any()  # padding is zero
     env.close()
 
@@ -157,8 +117,11 @@ def test_link_failure_removes_the_edge_from_observation_and_masks():
     assert obs["edge_mask"][2 * edge] == 0 and obs["edge_mask"][2 * edge + 1] == 0
     assert not obs["edge_attr"][2 * edge].any()
     assert obs["adjacency"][u, v] == 0 and obs["adjacency"][v, u] == 0
-    mask = env.action_masks().reshape(env.max_nodes, env.max_nodes, env.max_nodes)
-    assert not mask[u, :, v].any()
+    table = env.next_hops_of(stale)  # the old action stays legal and avoids the dead link
+    assert not (table[u] == v).any() and not (table[v] == u).any()
+    deg_u = int(obs["adjacency"][u].sum())
+    mask = env.action_masks().reshape(env.max_nodes, env.max_nodes, env.max_degree)
+    assert mask[u, v].sum() == deg_u
     fresh = eigrp_action(obs, env.max_nodes)  # recomputed on the new topology
     obs, *_ = env.step(fresh)
     env.close()
@@ -170,39 +133,44 @@ def test_link_failure_removes_the_edge_from_observation_and_masks():
         (lambda env, obs: np.zeros(5, np.int64), "next-hop action must have shape"),
         (lambda env, obs: eigrp_action(obs, env.max_nodes).astype(float),
          "next-hop action must hold integers"),
-        (lambda env, obs: np.full(env.max_nodes**2, env.max_nodes + 3),
-         "is not a node id"),
+        (lambda env, obs: np.full(env.max_nodes**2, env.max_degree), "outside the space"),
+        (lambda env, obs: np.full(env.max_nodes**2, -1), "outside the space"),
     ],
 )
-def test_bad_next_hop_actions_raise_and_env_survives(make_action, message):
+def test_actions_outside_the_space_raise_and_env_survives(make_action, message):
     env = PackeRLEnv(**SMALL)
     obs, _ = env.reset(seed=2)
     with pytest.raises(ValueError, match=re.escape(message)):
         env.step(make_action(env, obs))
-    # a non-neighbour: route node 0 to a node it has no link to
-    action = eigrp_action(obs, env.max_nodes).reshape(env.max_nodes, env.max_nodes)
-    n = int(obs["sizes"][0])
-    far = next(v for v in range(1, n) if not obs["adjacency"][0, v])
-    action[0, far] = far
-    with pytest.raises(ValueError, match=f"next_hops\\[0, {far}\\] = {far} is not a neighbour"):
-        env.step(action.reshape(-1))
     obs, reward, *_ = env.step(eigrp_action(obs, env.max_nodes))  # still works
     assert env.unwrapped._sim.running
     env.close()
 
 
-@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf])
-def test_bad_link_weights_raise_and_env_survives(bad):
+@pytest.mark.parametrize("bad", [np.nan, 1.0001, -1.5, np.inf])
+def test_link_weights_outside_the_space_raise_and_env_survives(bad):
     env = PackeRLLinkWeightsEnv(**SMALL)
     obs, _ = env.reset(seed=2)
-    w = eigrp_weights_action(obs, env.max_edges)
+    w = eigrp_weights_action(obs, env)
     w[0] = bad
-    with pytest.raises(ValueError, match=r"link weight \[0\] is .*finite and strictly positive"):
+    with pytest.raises(ValueError, match=r"link-weight action \[0\] is .*outside the space"):
         env.step(w)
     with pytest.raises(ValueError, match="link-weight action must have shape"):
         env.step(w[:3])
-    obs, reward, *_ = env.step(eigrp_weights_action(obs, env.max_edges))
+    obs, reward, *_ = env.step(eigrp_weights_action(obs, env))
     assert reward >= 0
+    env.close()
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
+def test_raw_link_weights_must_be_positive(bad):
+    env = PackeRLLinkWeightsEnv(**SMALL, link_weights="raw")
+    obs, _ = env.reset(seed=2)
+    w = eigrp_weights_action(obs, env)
+    w[0] = bad
+    with pytest.raises(ValueError, match="outside the space"):
+        env.step(w)
+    env.step(eigrp_weights_action(obs, env))
     env.close()
 
 
@@ -212,7 +180,7 @@ def test_link_weights_and_next_hops_agree():
     ob, _ = b.reset(seed=9)
     for _ in range(3):
         oa, ra, *_ = a.step(eigrp_action(oa, a.max_nodes))
-        ob, rb, *_ = b.step(eigrp_weights_action(ob, b.max_edges))
+        ob, rb, *_ = b.step(eigrp_weights_action(ob, b))
         assert ra == rb
     a.close()
     b.close()
@@ -225,6 +193,11 @@ def test_link_weights_and_next_hops_agree():
         ({"traffic": "tcp_huge"}, "tcp_huge"),
         ({"reward": "rx"}, "invalid reward spec 'rx'"),
         ({"action_type": "weights"}, "unknown action_type 'weights'"),
+        ({"next_hop_encoding": "rank"}, "unknown next_hop_encoding 'rank'"),
+        ({"link_weights": "log"}, "unknown link_weights 'log'"),
+        ({"link_weight_range": (0.0, 1.0)}, "link_weight_range must be"),
+        ({"render_mode": "human"}, "unknown render_mode 'human'"),
+        ({"max_degree": 0}, "max_degree must be >= 1"),
         ({"episode_steps": 0}, "episode_steps must be >= 1"),
     ],
 )

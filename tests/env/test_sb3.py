@@ -26,8 +26,8 @@ def test_maskable_ppo_learns_a_few_steps_with_masks():
     obs = venv.reset()
     masks = venv.action_masks()
     actions, _ = model.predict(obs, action_masks=masks)
-    p = 10
-    m = masks.reshape(2, p * p, p)
+    p, d = 10, venv.envs[0].max_degree
+    m = masks.reshape(2, p * p, d)
     chosen = m[np.arange(2)[:, None], np.arange(p * p)[None, :], actions]
     assert chosen.all()
     venv.step(actions)  # and the env accepts them

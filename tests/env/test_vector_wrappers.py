@@ -53,7 +53,8 @@ def test_vector_env_refuses_bad_actions_before_sending():
     venv = PackeRLVectorEnv([lambda: PackeRLEnv(**KW)] * 2)
     obs, _ = venv.reset(seed=1)
     actions = np.zeros((2, 100), np.int64)
-    with pytest.raises(ValueError, match="environment 0: next_hops"):
+    actions[1, 5] = 10 ** 6  # outside the space
+    with pytest.raises(ValueError, match="environment 1: next-hop action .* outside the space"):
         venv.step(actions)
     good = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10) for i in range(2)])
     venv.step(good)  # nothing was left half-way

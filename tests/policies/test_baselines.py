@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 import packerl  # noqa: F401 - registers the environments
 from packerl.routing import eigrp_weights, ospf_weights
-from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, action_to_next_hops
+from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, decode_next_hops
+
+
+def table_of(action, obs):
+    """The next-hop table a default-encoded action installs on the observed topology."""
+    n = int(np.asarray(obs["node_mask"]).sum())
+    return decode_next_hops(action, obs["adjacency"], n, "neighbor")
 from policies import EIGRP, OSPF, POLICIES, RandomLinkWeights, RandomNextHop, make_policy
 
 MAX_NODES, MAX_EDGES = 12, 48
@@ -88,9 +94,10 @@ def assert_shortest_next_hops(policy_table: np.ndarray, n: int, edges, weights) 
 def test_shortest_path_next_hops_match_networkx(graph, cls):
     n, edges, datarate, delay = graph
     policy = cls(MAX_NODES, MAX_EDGES)
-    action = policy.act(make_obs(n, edges, datarate, delay))
+    obs = make_obs(n, edges, datarate, delay)
+    action = policy.act(obs)
     assert action.shape == (MAX_NODES * MAX_NODES,) and action.dtype.kind == "i"
-    table = action_to_next_hops(action, MAX_NODES, n)
+    table = table_of(action, obs)
     weights = (ospf_weights(datarate) if cls is OSPF else eigrp_weights(datarate, delay))
     assert_shortest_next_hops(table, n, edges, weights)
 
@@ -112,8 +119,8 @@ def test_delay_matters_for_eigrp_not_ospf():
     # 0 -> 2 directly over a slow-propagation link, or over 1 on two fast ones
     edges = [(0, 2), (0, 1), (1, 2)]
     obs = make_obs(3, edges, np.array([1e8, 1e8, 1e8]), np.array([20.0, 1.0, 1.0]))
-    assert action_to_next_hops(OSPF(MAX_NODES, MAX_EDGES).act(obs), MAX_NODES, 3)[0, 2] == 2
-    assert action_to_next_hops(EIGRP(MAX_NODES, MAX_EDGES).act(obs), MAX_NODES, 3)[0, 2] == 1
+    assert table_of(OSPF(MAX_NODES, MAX_EDGES).act(obs), obs)[0, 2] == 2
+    assert table_of(EIGRP(MAX_NODES, MAX_EDGES).act(obs), obs)[0, 2] == 1
 
 
 def test_raw_link_props_win_over_normalised_edge_features():
@@ -141,7 +148,7 @@ def test_cache_recomputes_only_on_topology_change():
     policy.weights(obs2)
     assert policy.recomputations == 1
     failed = make_obs(4, edges, rate, delay, failed=(4,))  # link 0-2 fails
-    table = action_to_next_hops(policy.act(failed), MAX_NODES, 4)
+    table = table_of(policy.act(failed), failed)
     assert policy.recomputations == 2
     assert table[0, 2] != 2 and table[2, 0] != 0
     policy.act(failed)
@@ -161,7 +168,7 @@ def test_eigrp_recomputes_after_link_failure_in_env():
         truncated = False
         while not truncated:
             action = policy.act(obs)
-            table = action_to_next_hops(action, env.unwrapped.max_nodes, int(obs["sizes"][0]))
+            table = table_of(action, obs)
             n = table.shape[0]
             working = {tuple(e) for e in obs["edge_index"][:, obs["edge_mask"] == 1].T}
             for u in range(n):
@@ -215,7 +222,7 @@ def test_random_next_hop_is_uniform_over_neighbours():
     edges = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2)]
     obs = make_obs(5, edges, np.full(5, 1e8), np.full(5, 1.0))
     policy = RandomNextHop(MAX_NODES, MAX_EDGES, seed=0)
-    tables = np.stack([action_to_next_hops(policy.act(obs), MAX_NODES, 5)
+    tables = np.stack([table_of(policy.act(obs), obs)
                        for _ in range(400)])
     counts = np.bincount(tables[:, 0, 3], minlength=5)
     assert counts[0] == 0 and (counts[1:] > 60).all(), counts
@@ -230,7 +237,7 @@ def test_random_link_weights_are_shortest_paths_over_u1_10():
     assert w.shape == (2 * MAX_EDGES,) and w.dtype == np.float32
     assert ((w[:12] >= 1.0) & (w[:12] < 10.0)).all()
     nh = RandomLinkWeights(MAX_NODES, MAX_EDGES, seed=1)
-    table = action_to_next_hops(nh.act(obs), MAX_NODES, 4)
+    table = table_of(nh.act(obs), obs)
     g = nx.DiGraph()
     for s in range(12):
         g.add_edge(*obs["edge_index"][:, s], weight=float(w[s]))
@@ -255,8 +262,7 @@ def test_link_weight_env_accepts_eigrp_weights():
         nh = EIGRP.from_env(gym.make("packerl/PackeRL-v0", topology="nx-XS",
                                      traffic="udp_low", episode_steps=2))
         np.testing.assert_array_equal(env.unwrapped.next_hops_of(action),
-                                      action_to_next_hops(nh.act(obs), policy.max_nodes,
-                                                          int(obs["sizes"][0])))
+                                      table_of(nh.act(obs), obs))
     finally:
         env.close()
 
