@@ -34,6 +34,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -77,7 +78,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--num-minibatches", type=positive_int, default=4)
     p.add_argument("--update-epochs", type=positive_int, default=4)
     p.add_argument("--clip-coef", type=float, default=0.2)
-    p.add_argument("--clip-vloss", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--ent-coef", type=float, default=0.01)
     p.add_argument("--vf-coef", type=float, default=0.5)
     p.add_argument("--max-grad-norm", type=float, default=0.5)
@@ -138,6 +138,13 @@ class MultiCategorical:
     def __init__(self, logits: torch.Tensor, index: torch.Tensor, pad: torch.Tensor):
         self.dist = Categorical(logits=logits[:, index].masked_fill(pad, -1e9))
 
+    @staticmethod
+    def layout(nvec: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(D, max(nvec)) logit column of every (dimension, value), and the surplus slots."""
+        n, k = np.array(nvec)[:, None], np.arange(max(nvec))[None, :]
+        offsets = np.cumsum([0] + nvec[:-1])[:, None]
+        return torch.as_tensor(offsets + np.minimum(k, n - 1)), torch.as_tensor(k >= n)
+
     def sample(self) -> torch.Tensor:
         return self.dist.sample()
 
@@ -156,11 +163,9 @@ class Agent(nn.Module):
         self.critic = mlp(obs_dim, 1, hidden, out_std=1.0)
         if isinstance(action_space, gym.spaces.MultiDiscrete):
             nvec = [int(n) for n in action_space.nvec.reshape(-1)]
-            offsets = np.cumsum([0] + nvec[:-1])
-            k = np.arange(max(nvec))
-            self.register_buffer("index", torch.as_tensor(
-                offsets[:, None] + np.minimum(k[None, :], np.array(nvec)[:, None] - 1)))
-            self.register_buffer("pad", torch.as_tensor(k[None, :] >= np.array(nvec)[:, None]))
+            index, pad = MultiCategorical.layout(nvec)
+            self.register_buffer("index", index)
+            self.register_buffer("pad", pad)
             self.actor = mlp(obs_dim, sum(nvec), hidden, out_std=0.01)
             self.discrete, self.action_dim = True, len(nvec)
         elif isinstance(action_space, gym.spaces.Box):
@@ -217,13 +222,13 @@ def to_env_action(action: torch.Tensor, space: gym.Space) -> np.ndarray:
 def collect_rollout(envs, agent: Agent, obs: torch.Tensor, autoreset: np.ndarray,
                     num_steps: int):
     """Step the vector env ``num_steps`` times; returns the rollout and the carried state."""
-    n = envs.num_envs
-    r = Rollout(obs=torch.zeros((num_steps, n, obs.shape[1])),
-                actions=torch.zeros((num_steps, n, agent.action_dim),
-                                    dtype=torch.long if agent.discrete else torch.float32),
-                logprobs=torch.zeros((num_steps, n)), values=torch.zeros((num_steps, n)),
-                rewards=torch.zeros((num_steps, n)), terminated=torch.zeros((num_steps, n)),
-                done=torch.zeros((num_steps, n)), valid=torch.zeros((num_steps, n), dtype=bool))
+    def zeros(*shape, dtype=torch.float32):
+        return torch.zeros((num_steps, envs.num_envs, *shape), dtype=dtype)
+
+    act_dtype = torch.long if agent.discrete else torch.float32
+    r = Rollout(obs=zeros(obs.shape[1]), actions=zeros(agent.action_dim, dtype=act_dtype),
+                logprobs=zeros(), values=zeros(), rewards=zeros(), terminated=zeros(),
+                done=zeros(), valid=zeros(dtype=torch.bool))
     for t in range(num_steps):
         r.obs[t], r.valid[t] = obs, torch.as_tensor(~autoreset)
         with torch.no_grad():
@@ -259,51 +264,56 @@ def compute_gae(r: Rollout, next_value: torch.Tensor, gamma: float, lam: float):
     return advantages, advantages + r.values
 
 
+def ppo_loss(agent: Agent, mb: dict[str, torch.Tensor], args) -> tuple[torch.Tensor, dict]:
+    """One minibatch's loss: clipped surrogate + value loss - entropy bonus, and stats."""
+    _, logprob, entropy, value = agent.get_action_and_value(mb["obs"], mb["actions"])
+    logratio = logprob - mb["logprobs"]
+    ratio = logratio.exp()
+    adv = mb["advantages"]
+    if args.norm_adv and len(adv) > 1:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    clipped = ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)
+    pg_loss = torch.max(-adv * ratio, -adv * clipped).mean()
+    v_clipped = mb["values"] + (value - mb["values"]).clamp(-args.clip_coef, args.clip_coef)
+    v_loss = 0.5 * torch.max((value - mb["returns"]) ** 2,
+                             (v_clipped - mb["returns"]) ** 2).mean()  # clipped value loss
+    loss = pg_loss - args.ent_coef * entropy.mean() + args.vf_coef * v_loss
+    with torch.no_grad():
+        stats = {"pg_loss": pg_loss.item(), "v_loss": v_loss.item(),
+                 "entropy": entropy.mean().item(),
+                 "approx_kl": ((ratio - 1) - logratio).mean().item(),
+                 "clipfrac": ((ratio - 1).abs() > args.clip_coef).float().mean().item()}
+    return loss, stats
+
+
+def explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """1 - Var(target - pred) / Var(target) (NaN when the target has no variance)."""
+    var = target.var().item() if len(target) > 1 else 0.0
+    return 1 - (target - pred).var().item() / var if var > 0 else float("nan")
+
+
 def ppo_update(agent: Agent, optimizer, r: Rollout, advantages, returns, args,
                rng: np.random.Generator) -> dict[str, float]:
-    """Clipped-objective PPO epochs over minibatches of the valid samples."""
-    keep = torch.as_tensor(np.flatnonzero(r.valid.reshape(-1).numpy()))
-    b_obs = r.obs.reshape(-1, r.obs.shape[-1])[keep]
-    b_actions = r.actions.reshape(-1, *r.actions.shape[2:])[keep]
-    b_logprobs, b_values = r.logprobs.reshape(-1)[keep], r.values.reshape(-1)[keep]
-    b_adv, b_ret = advantages.reshape(-1)[keep], returns.reshape(-1)[keep]
-    stats: dict[str, list[float]] = {k: [] for k in ("pg_loss", "v_loss", "entropy",
-                                                     "approx_kl", "clipfrac")}
+    """``update_epochs`` passes of minibatch PPO over the valid samples; mean stats."""
+    keep = torch.as_tensor(np.flatnonzero(r.valid.flatten().numpy()))
+    batch = {"obs": r.obs.flatten(0, 1), "actions": r.actions.flatten(0, 1),
+             "logprobs": r.logprobs.flatten(), "values": r.values.flatten(),
+             "advantages": advantages.flatten(), "returns": returns.flatten()}
+    batch = {k: v[keep] for k, v in batch.items()}
+    stats = []
     for _ in range(args.update_epochs):
-        for mb in np.array_split(rng.permutation(len(keep)), args.num_minibatches):
-            if len(mb) == 0:
+        for idx in np.array_split(rng.permutation(len(keep)), args.num_minibatches):
+            if len(idx) == 0:
                 continue
-            _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb],
-                                                                          b_actions[mb])
-            logratio = newlogprob - b_logprobs[mb]
-            ratio = logratio.exp()
-            with torch.no_grad():
-                stats["approx_kl"].append(((ratio - 1) - logratio).mean().item())
-                stats["clipfrac"].append(((ratio - 1).abs() > args.clip_coef).float()
-                                         .mean().item())
-            mb_adv = b_adv[mb]
-            if args.norm_adv and len(mb) > 1:
-                mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-            pg_loss = torch.max(-mb_adv * ratio, -mb_adv * torch.clamp(
-                ratio, 1 - args.clip_coef, 1 + args.clip_coef)).mean()
-            v_loss = (newvalue - b_ret[mb]) ** 2
-            if args.clip_vloss:
-                v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb],
-                                                       -args.clip_coef, args.clip_coef)
-                v_loss = torch.max(v_loss, (v_clipped - b_ret[mb]) ** 2)
-            v_loss = 0.5 * v_loss.mean()
-            loss = pg_loss - args.ent_coef * entropy.mean() + args.vf_coef * v_loss
+            loss, mb_stats = ppo_loss(agent, {k: v[idx] for k, v in batch.items()}, args)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
             optimizer.step()
-            for key, value in (("pg_loss", pg_loss), ("v_loss", v_loss),
-                               ("entropy", entropy.mean())):
-                stats[key].append(value.item())
-    out = {k: float(np.mean(v)) if v else float("nan") for k, v in stats.items()}
-    var_y = b_ret.var().item() if len(keep) > 1 else float("nan")
-    out["explained_var"] = (float("nan") if not var_y > 0
-                            else 1 - (b_ret - b_values).var().item() / var_y)
+            stats.append(mb_stats)
+    keys = ("pg_loss", "v_loss", "entropy", "approx_kl", "clipfrac")
+    out = {k: float(np.mean([s[k] for s in stats])) if stats else float("nan") for k in keys}
+    out["explained_var"] = explained_variance(batch["values"], batch["returns"])
     return out
 
 
@@ -341,6 +351,7 @@ def train(args: argparse.Namespace, envs: gym.vector.VectorEnv) -> TrainResult:
     with contextlib.ExitStack() as stack:
         writer = None
         if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             writer = csv.DictWriter(stack.enter_context(open(args.out, "w", newline="")),
                                     fieldnames=CSV_COLUMNS)
             writer.writeheader()

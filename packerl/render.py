@@ -108,11 +108,17 @@ def render_network(
                 f"Agg canvas has shape {buf.shape}, expected {(height, width, 4)}")
         frame = np.ascontiguousarray(buf[..., :3], dtype=np.uint8).copy()
     finally:
-        # Break the figure's reference cycles now instead of waiting for the garbage collector:
-        # the Agg buffer and all artists go with the last reference.
-        fig.clear()
+        # A matplotlib figure is a web of reference cycles that only the cyclic garbage
+        # collector frees. Free the large part, the Agg pixel buffer, now, and detach the
+        # artists so the rest is small garbage.
+        renderer = getattr(canvas, "renderer", None)
         canvas.renderer = None  # type: ignore[assignment]
-        del canvas, fig
+        fig.clear()
+        if renderer is not None:
+            # Text artists cache the renderer; dropping its attributes (the C++ renderer and
+            # the bound methods taken from it) frees the pixel buffer right away.
+            renderer.__dict__.clear()
+        del canvas, fig, renderer
     return frame
 
 

@@ -57,7 +57,8 @@ Example:
     >>> from packerl.vector import PackeRLSB3VecEnv
     >>> from packerl.wrappers import paper_wrappers
     >>> venv = BoundedLinkWeights(PackeRLSB3VecEnv([lambda: paper_wrappers(
-    ...     PackeRLLinkWeightsEnv(topology="nx-XS", traffic="udp_low", episode_steps=8))]))
+    ...     PackeRLLinkWeightsEnv(topology="nx-XS", traffic="udp_low", episode_steps=8,
+    ...                           link_weights="raw"))]))
     >>> model = PPO(MSlimPolicy, venv, n_steps=8, batch_size=8, n_epochs=1,
     ...             learning_rate=3e-3, device="cpu")
     >>> weights, _ = model.predict(venv.reset(), deterministic=True)
@@ -82,7 +83,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 from torch import Tensor, nn
 
 from packerl.routing import EIGRP_DELAY_UNIT_US, EIGRP_REFERENCE_KBPS
-from packerl.spaces import EDGE_OBS_FEATURES
+from packerl.spaces import EDGE_OBS_FEATURES, MAX_LINK_WEIGHT
 from policies.mpn import MPN
 from policies.sb3_common import PaddedDictExtractor, obs_to_batch
 
@@ -362,11 +363,12 @@ class MSlimPolicy(ActorCriticPolicy):
             raise ValueError(f"MSlimPolicy needs a PackeRL Dict observation with keys "
                              f"{list(needed)}, got {observation_space}")
         slots = observation_space["edge_mask"].shape[0]
-        if not isinstance(action_space, spaces.Box) or action_space.shape != (slots,):
+        if not isinstance(action_space, spaces.Box) or action_space.shape != (slots,) \
+                or (action_space.low < 0).any():
             raise ValueError(
-                f"MSlimPolicy needs the link-weight action space Box(0, inf, ({slots},)) of "
-                f"`packerl/PackeRL-LinkWeights-v0`, got {action_space}; use the link-weight "
-                "environment (action_type='link_weights')")
+                f"MSlimPolicy needs the raw link-weight action space (positive weights, shape "
+                f"({slots},)) of `packerl/PackeRL-LinkWeights-v0`, got {action_space}; use the "
+                "link-weight environment with link_weights='raw' (packerl train does)")
 
     # -------------------------------------------------------------------- SB3 plug-in points
 
@@ -462,9 +464,6 @@ class MSlimPolicy(ActorCriticPolicy):
 
 # ---------------------------------------------------------------------- SB3 action bounds
 
-
-#: finite upper bound declared for link weights towards SB3 (float32's largest value)
-MAX_LINK_WEIGHT = float(np.finfo(np.float32).max)
 
 
 class BoundedLinkWeights(VecEnvWrapper):
@@ -574,7 +573,7 @@ def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed
     from packerl.spaces import graph_of
 
     obs, space = synthetic_observation(num_nodes, seed=seed)
-    action_space = spaces.Box(0.0, np.inf, obs["edge_mask"].shape, np.float32)
+    action_space = spaces.Box(0.0, MAX_LINK_WEIGHT, obs["edge_mask"].shape, np.float32)
     torch.manual_seed(seed)
     policy = MSlimPolicy(space, action_space, lambda _: 3e-3)
     policy.set_training_mode(False)

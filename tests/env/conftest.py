@@ -9,11 +9,11 @@ from packerl.routing import eigrp_weights, next_hops_from_weights
 from packerl.spaces import DATARATE, DELAY, encode_next_hops, graph_of
 
 
-def eigrp_action(obs: dict, max_nodes: int) -> np.ndarray:
+def eigrp_action(obs: dict, max_nodes: int, encoding: str = "neighbor") -> np.ndarray:
     """EIGRP next hops for an observation (small test helper)."""
     n, slots, ei = graph_of(obs)
     w = eigrp_weights(obs["link_props"][slots, 0], obs["link_props"][slots, 1])
-    action = encode_next_hops(next_hops_from_weights(n, ei, w), obs["adjacency"], "neighbor")
+    action = encode_next_hops(next_hops_from_weights(n, ei, w), obs["adjacency"], encoding)
     assert action.shape == (max_nodes * max_nodes,)
     return action
 

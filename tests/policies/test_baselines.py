@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import packerl  # noqa: F401 - registers the environments
 from packerl.routing import eigrp_weights, ospf_weights
-from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, decode_next_hops
+from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, ActionFormat, decode_next_hops
 
 
 def table_of(action, obs):
@@ -175,7 +175,7 @@ def test_eigrp_recomputes_after_link_failure_in_env():
                 for z in range(n):
                     if u != z:
                         assert (u, int(table[u, z])) in working, "routed over a failed link"
-            assert env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_nodes)[
+            assert env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_degree)[
                 np.arange(action.size), action].all()
             obs, _, _, truncated, _ = env.step(action)
             masks.append(obs["edge_mask"].copy())
@@ -203,7 +203,7 @@ def test_random_policies_valid_varying_and_reproducible(name):
             truncated = False
             while not truncated:
                 action = policy.act(obs)
-                mask = env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_nodes)
+                mask = env.unwrapped.action_masks().reshape(-1, env.unwrapped.max_degree)
                 assert env.action_space.contains(action)
                 assert mask[np.arange(action.size), action].all(), "action outside the mask"
                 actions.append(action)
@@ -232,7 +232,8 @@ def test_random_next_hop_is_uniform_over_neighbours():
 def test_random_link_weights_are_shortest_paths_over_u1_10():
     edges = [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2), (1, 3)]
     obs = make_obs(4, edges, np.full(6, 1e8), np.full(6, 1.0))
-    lw = RandomLinkWeights(MAX_NODES, MAX_EDGES, action_type="link_weights", seed=1)
+    lw = RandomLinkWeights(MAX_NODES, MAX_EDGES, seed=1,
+                           action_format=ActionFormat("link_weights", link_weights="raw"))
     w = lw.act(obs)
     assert w.shape == (2 * MAX_EDGES,) and w.dtype == np.float32
     assert ((w[:12] >= 1.0) & (w[:12] < 10.0)).all()

@@ -22,7 +22,8 @@ from policies.fieldlines import (
     benchmark_inference,
 )
 
-KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8}
+KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8,
+      "next_hop_encoding": "node"}  # FieldLines acts in node ids
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def env_obs():
     mask = env.unwrapped.action_masks()
     from tests.env.conftest import eigrp_action
 
-    obs2, *_ = env.step(eigrp_action(obs, env.unwrapped.max_nodes))
+    obs2, *_ = env.step(eigrp_action(obs, env.unwrapped.max_nodes, "node"))
     yield env, obs, obs2, mask
     env.close()
 
@@ -108,7 +109,7 @@ def test_failed_links_are_never_selected(env_obs):
     obs["adjacency"][u, v] = obs["adjacency"][v, u] = 0
     from packerl.spaces import next_hop_action_mask
 
-    mask = next_hop_action_mask(obs["adjacency"], int(obs["node_mask"].sum()))
+    mask = next_hop_action_mask(obs["adjacency"], int(obs["node_mask"].sum()), "node")
     policy = make_policy(env)
     with torch.no_grad():
         actions, _, _ = policy(batched(*[obs] * 200))

@@ -17,7 +17,12 @@ from scipy import stats
 
 from packerl.env import PackeRLLinkWeightsEnv
 from packerl.routing import eigrp_weights, next_hops_from_weights
-from packerl.spaces import graph_of, link_weight_action_space, next_hop_action_space
+from packerl.spaces import (
+    decode_next_hops,
+    graph_of,
+    link_weight_action_space,
+    next_hop_action_space,
+)
 from packerl.wrappers import paper_wrappers
 from policies import EIGRP
 from policies.mslim import (
@@ -32,7 +37,8 @@ from policies.mslim import (
     synthetic_observation,
 )
 
-ENV_KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8}
+ENV_KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8,
+          "link_weights": "raw"}  # M-Slim acts in positive weights
 
 # a hand-built 4-node graph: undirected 0-1, 1-2, 2-3, 1-3 as 8 directed edges
 EDGES_4 = [(0, 1), (1, 0), (1, 2), (2, 1), (2, 3), (3, 2), (1, 3), (3, 1)]
@@ -55,7 +61,7 @@ def triples(edges: list[tuple[int, int]], arcs: torch.Tensor) -> list[tuple[int,
 
 
 def make_policy(observation_space: spaces.Dict, **kwargs) -> MSlimPolicy:
-    action_space = link_weight_action_space(observation_space["edge_mask"].shape[0] // 2)
+    action_space = link_weight_action_space(observation_space["edge_mask"].shape[0] // 2, "raw")
     return MSlimPolicy(observation_space, action_space, lambda _: 3e-3, **kwargs)
 
 
@@ -156,7 +162,10 @@ def test_eigrp_weights_torch_matches_routing():
 def test_rejects_the_next_hop_action_space():
     _obs, space = synthetic_observation(8)
     with pytest.raises(ValueError, match="link-weight action space"):
-        MSlimPolicy(space, next_hop_action_space(8), lambda _: 1e-3)
+        MSlimPolicy(space, next_hop_action_space(8, "node"), lambda _: 1e-3)
+    with pytest.raises(ValueError, match="link_weights='raw'"):
+        MSlimPolicy(space, link_weight_action_space(space["edge_mask"].shape[0] // 2),
+                    lambda _: 1e-3)
     with pytest.raises(ValueError, match="lu_frames must be 'all' or 'last'"):
         make_policy(space, lu_frames="first")
 
@@ -308,8 +317,8 @@ def test_eigrp_weights_through_the_policy_reproduce_eigrp_next_hops(real_observa
     assert np.all(action[np.flatnonzero(obs["edge_mask"] == 0)] == UNUSED_SLOT_WEIGHT)
     # and the EIGRP baseline's own next hops agree
     eigrp = EIGRP.from_env(env, action_type="next_hop")
-    table = eigrp.act(obs).reshape(base.max_nodes, base.max_nodes)[:n, :n]
-    np.testing.assert_array_equal(np.where(np.eye(n, dtype=bool), -1, table), want)
+    table = decode_next_hops(eigrp.act(obs), obs["adjacency"], n, "neighbor")
+    np.testing.assert_array_equal(table, want)
 
 
 def test_actions_are_positive_finite_and_accepted_on_real_observations(real_observations):
