@@ -109,11 +109,11 @@ def render_network(
         frame = np.ascontiguousarray(buf[..., :3], dtype=np.uint8).copy()
     finally:
         # A matplotlib figure is a web of reference cycles that only the cyclic garbage
-        # collector frees. Free the large part, the Agg pixel buffer, now, and detach the
-        # artists so the rest is small garbage.
+        # collector frees (nothing outside this function refers to it: no pyplot). Free the
+        # large part, the Agg pixel buffer, right now; the artists are small garbage.
+        # (fig.clear() would not help: clearing axes re-creates their ticks.)
         renderer = getattr(canvas, "renderer", None)
         canvas.renderer = None  # type: ignore[assignment]
-        fig.clear()
         if renderer is not None:
             # Text artists cache the renderer; dropping its attributes (the C++ renderer and
             # the bound methods taken from it) frees the pixel buffer right away.
