@@ -106,7 +106,7 @@ def render_network(
         if buf.shape != (height, width, 4):
             raise RuntimeError(
                 f"Agg canvas has shape {buf.shape}, expected {(height, width, 4)}")
-        frame = np.ascontiguousarray(buf[..., :3], dtype=np.uint8).copy()
+        frame = np.array(buf[..., :3], dtype=np.uint8, order="C")  # a copy
     finally:
         # A matplotlib figure is a web of reference cycles that only the cyclic garbage
         # collector frees (nothing outside this function refers to it: no pyplot). Free the
@@ -122,8 +122,9 @@ def render_network(
     return frame
 
 
-def _validate(positions, edges, link_up, utilisation, drop_packets, next_hops, destination,
-              step, size):
+def _validate(positions: np.ndarray, edges: np.ndarray, link_up: np.ndarray,
+              utilisation: np.ndarray, drop_packets: np.ndarray, next_hops: np.ndarray | None,
+              destination: int, step: int, size: tuple[int, int]) -> tuple:
     """Check and normalise the inputs of :func:`render_network` (ValueError if invalid)."""
     try:
         width, height = (operator.index(s) for s in size)
@@ -194,8 +195,8 @@ def _slot_values(name: str, values: np.ndarray, e: int) -> np.ndarray:
     if a.shape != (2 * e,):
         raise ValueError(f"{name} must have shape (2E,) = ({2 * e},) for E = {e} edges, "
                          f"got {a.shape}")
-    if a.size and not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) \
-            or np.iscomplexobj(a):
+    real = (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) and not np.iscomplexobj(a)
+    if a.size and not real:
         raise ValueError(f"{name} must be real numbers, got dtype {a.dtype}")
     a = a.astype(np.float64)
     if not np.all(np.isfinite(a)) or np.any(a < 0):
@@ -289,8 +290,8 @@ def _draw(fig: Figure, pos: np.ndarray, edg: np.ndarray, up: np.ndarray, util: n
         mid = segs[i].mean(axis=0)
         ax.text(mid[0], mid[1], f"{_format_count(link_drops[i])} drops", ha="center",
                 va="center", fontsize=font * 0.8, color=_DROP_COLOR, zorder=6,
-                bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none",
-                          alpha=0.8))
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                      "alpha": 0.8})
 
     # Colourbar on the fixed scale.
     mappable = ScalarMappable(norm=norm, cmap=cmap)
