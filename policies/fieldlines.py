@@ -516,7 +516,8 @@ if ActorCriticPolicy is not None:
 
         Args:
             observation_space: the padded Dict observation space.
-            action_space: ``MultiDiscrete([max_nodes] * max_nodes**2)``.
+            action_space: ``MultiDiscrete([max_nodes] * max_nodes**2)`` (the env's
+                ``next_hop_encoding="node"``).
             lr_schedule: learning rate schedule (from the algorithm).
             latent_dim: MPN latent size (default: 12).
             hidden_dim: hidden size of every MLP (default: 12).

@@ -77,37 +77,31 @@ class LearnedPolicy(Policy):
         self.name = f"{self.config.policy}:{Path(path).name}"
         self.stats = load_stats(stats_path)
         self.k = self.config.stack
-        self.policy = self._policy_for_padding(PPO.load(model_path, device="cpu"))
+        self.policy = self._load(PPO, model_path)
         self._stack = FrameStacker(self.k)
         self._last_key = LAST_ACTION_KEY[own]
-        self._own_last = self._last_key in self.policy.observation_space.spaces
+        self._own_last = bool(self.config.last_action)
         self._last: np.ndarray | None = None
 
-    def _policy_for_padding(self, model: Any) -> Any:
-        """The trained policy with this environment's padding.
+    def _load(self, algo: Any, model_path: Path) -> Any:
+        """The trained policy, built for this environment's padding.
 
-        The GNN's parameters do not depend on the padding, only SB3's declared spaces do: a
-        fresh policy of the same class is built for this env's spaces and given the trained
-        weights, so a model trained on small graphs runs on larger (or smaller) ones.
+        The GNNs' parameters do not depend on the padding, only SB3's declared spaces do, so
+        the spaces are rebuilt from the run's config for this padding and handed to SB3 instead
+        of the pickled ones (which also keeps models loadable when a space class changes):
+        a model trained on small graphs runs on larger (or smaller) ones.
         """
         from packerl.spaces import observation_space
         from packerl.wrappers import stacked_space
 
-        trained = model.policy
-        node_features = "node_attr" in model.observation_space.spaces
-        last = self.action_type if LAST_ACTION_KEY[self.action_type] in \
-            model.observation_space.spaces else None
-        obs_space = stacked_space(observation_space(self.max_nodes, self.max_edges,
-                                                    node_features, last), self.k)
+        last = self.action_type if self.config.last_action else None
+        obs_space = stacked_space(observation_space(self.max_nodes, self.max_edges, False, last),
+                                  self.k)
         action_space = self.model_format.space(self.max_nodes, self.max_edges)
-        if obs_space == model.observation_space and action_space == model.action_space:
-            return trained
-        kwargs = trained._get_constructor_parameters()
-        kwargs.update(observation_space=obs_space, action_space=action_space)
-        policy = type(trained)(**kwargs)
-        policy.load_state_dict(trained.state_dict())
-        policy.set_training_mode(False)
-        return policy
+        model = algo.load(model_path, device="cpu", custom_objects={
+            "observation_space": obs_space, "action_space": action_space})
+        model.policy.set_training_mode(False)
+        return model.policy
 
     @classmethod
     def from_env(cls, env: Any, path: str | Path = "", **kwargs: Any) -> LearnedPolicy:
