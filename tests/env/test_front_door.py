@@ -26,8 +26,8 @@ import synnet
 from .conftest import eigrp_action
 
 IDS = [packerl.ENV_ID, packerl.LINK_WEIGHTS_ENV_ID]
-FAST_PRESETS = ["nx-XS", "nx-S", "nx-M", "nsfnet", "geant2", "nsfnet+geant2"]
-SLOW_PRESETS = ["nx-L", "nx-XL"]
+FAST_PRESETS = ["nx-XS", "nx-S", "nx-M", "nx-L", "nx-XL", "nsfnet", "geant2", "nsfnet+geant2"]
+SLOW_PRESETS = ["nx-XXL"]  # up to 1000 nodes, for scale tests
 
 
 def _check_quietly(env: gym.Env) -> list[str]:
