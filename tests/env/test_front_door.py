@@ -50,10 +50,11 @@ def test_gymnasium_check_env_on_every_preset_without_warnings(env_id, topology):
 
 
 @pytest.mark.parametrize("env_id", IDS)
-def test_sb3_check_env_without_warnings(env_id):
+@pytest.mark.parametrize("topology", FAST_PRESETS)
+def test_sb3_check_env_without_warnings(env_id, topology):
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    env = gym.make(env_id, topology="nx-XS", traffic="udp_low", episode_steps=3)
+    env = gym.make(env_id, topology=topology, traffic="udp_low", episode_steps=3)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
