@@ -13,16 +13,19 @@ import torch
 from experiments import cleanrl_ppo
 
 TINY = ["--topology", "nx-XS", "--episode-steps", "4", "--num-envs", "2", "--num-steps", "8",
-        "--total-timesteps", "32", "--vectorization-mode", "sync", "--seed", "3"]
+        "--total-timesteps", "32", "--seed", "3"]
 
 
-@pytest.mark.parametrize("env_id", ["packerl/PackeRL-v0", "packerl/PackeRL-LinkWeights-v0"])
-def test_trains_through_main(env_id, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("env_id", "mode"), [("packerl/PackeRL-v0", "sync"),
+                                              ("packerl/PackeRL-LinkWeights-v0", "sync"),
+                                              ("packerl/PackeRL-v0", "async")])
+def test_trains_through_main(env_id, mode, tmp_path, monkeypatch, capsys):
     results = []
     train = cleanrl_ppo.train
     monkeypatch.setattr(cleanrl_ppo, "train", lambda *a: results.append(train(*a)) or results[-1])
     out = tmp_path / "ppo.csv"
-    assert cleanrl_ppo.main(["--env-id", env_id, "--out", str(out), *TINY]) == 0
+    argv = ["--env-id", env_id, "--out", str(out), "--vectorization-mode", mode, *TINY]
+    assert cleanrl_ppo.main(argv) == 0
     assert "2 iterations, 32 steps" in capsys.readouterr().out
 
     rows = list(csv.DictReader(out.open()))
