@@ -451,7 +451,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         )
         if self.last_action:
             obs[LAST_ACTION_KEY[self.action_type]] = self._last_action_obs(edge_mask)
-        return obs
+        return {key: obs[key] for key in self.observation_space.spaces}  # the space's order
 
     def _last_action_obs(self, edge_mask: np.ndarray) -> np.ndarray:
         """The previous step's action as observed (see :mod:`packerl.spaces`)."""

@@ -6,9 +6,11 @@ to ``max_nodes`` nodes and ``max_edges`` undirected edges (``2 * max_edges`` dir
 slots) with masks. Directed edge slot ``2*i`` is topology edge ``i`` as ``(u, v)`` with
 ``u < v``, slot ``2*i + 1`` is ``(v, u)``; failed links keep their slots and are masked out.
 
-Observation keys, in this order (``OBSERVATION_KEYS``; every one is a ``Box``, so
-stable-baselines3's ``VecNormalize(norm_obs_keys=...)``, TorchRL and ``FlattenObservation``
-accept all of them):
+Observation keys (every one is a ``Box``, so stable-baselines3's
+``VecNormalize(norm_obs_keys=...)``, TorchRL and ``FlattenObservation`` accept all of them).
+Gymnasium's ``Dict`` space sorts its keys, so the space, every observation and
+``FlattenObservation``'s concatenation use alphabetical order (``OBSERVATION_KEYS``); below
+they are listed by meaning:
 
 Unbounded features are declared up to float32's largest value (``MAX_FEATURE``).
 
@@ -118,10 +120,11 @@ UNIT_EDGE_FEATURES: tuple[str, ...] = ("queue_max_load", "queue_last_load")
 DATARATE = EDGE_OBS_FEATURES.index("datarate_bps")
 DELAY = EDGE_OBS_FEATURES.index("delay_ms")
 
-OBSERVATION_KEYS: tuple[str, ...] = (
+#: every key an observation can have, in the (alphabetical) order of the Dict space
+OBSERVATION_KEYS: tuple[str, ...] = tuple(sorted((
     "global", "edge_attr", "node_attr", "link_props", "edge_index", "edge_mask", "node_mask",
     "adjacency", "sizes", "last_next_hops", "last_link_weights",
-)
+)))
 LAST_ACTION_KEY: dict[str, str] = {"next_hop": "last_next_hops",
                                    "link_weights": "last_link_weights"}
 
@@ -139,7 +142,7 @@ def _flags(shape: tuple[int, ...]) -> spaces.Box:
 
 def observation_space(max_nodes: int, max_edges: int, node_features: bool = False,
                       last_action: ActionType | None = None) -> spaces.Dict:
-    """The padded Dict observation space (keys in the order of ``OBSERVATION_KEYS``).
+    """The padded Dict observation space (keys sorted, as in ``OBSERVATION_KEYS``).
 
     Args:
         max_nodes, max_edges: the padding.
@@ -169,7 +172,7 @@ def observation_space(max_nodes: int, max_edges: int, node_features: bool = Fals
         entries["last_link_weights"] = spaces.Box(0.0, MAX_LINK_WEIGHT, (m,), np.float32)
     elif last_action is not None:
         raise ValueError(f"unknown action type {last_action!r}; valid: {list(ACTION_TYPES)}")
-    return spaces.Dict(entries)  # insertion order is kept for a dict of spaces
+    return spaces.Dict(entries)  # Gymnasium sorts the keys
 
 
 def check_choice(name: str, value: Any, valid: tuple[str, ...]) -> None:

@@ -245,3 +245,15 @@ def test_scenario_of_a_synnet_topology_object():
     env = gym.make(packerl.ENV_ID, topology=topo, traffic="udp_low", episode_steps=2)
     assert env.unwrapped.max_degree == int(np.bincount(topo.edges.ravel()).max())
     env.close()
+
+
+def test_observation_keys_follow_the_documented_order():
+    from packerl.spaces import OBSERVATION_KEYS
+
+    env = gym.make(packerl.ENV_ID, topology="nx-XS", traffic="udp_low", episode_steps=2,
+                   node_features=True, last_action=True)
+    obs, _ = env.reset(seed=0)
+    keys = list(env.observation_space.spaces)
+    assert keys == [k for k in OBSERVATION_KEYS if k in keys] == list(obs)
+    assert len(keys) == len(OBSERVATION_KEYS) - 1  # one of the two last-action keys
+    env.close()
