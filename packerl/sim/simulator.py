@@ -384,6 +384,11 @@ class Simulator:
             table = validate_next_hops(next_hops, self._adjacency)
         dem = validate_demands(demands, topo.num_nodes, start, end)
         fail = validate_failures(failures, self._up, start, end)
+        nf = fail["edge"].shape[0]
+        if nf > self._max_failures:  # before anything reaches the simulator
+            raise ValueError(
+                f"{nf} link failures in one step; at most {self._max_failures} are accepted"
+            )
         seg, arr = self._segment, self._arrays
         n = topo.num_nodes
         if table is not None:
@@ -400,11 +405,6 @@ class Simulator:
             self._transact(_bridge.CMD_ADD_EVENTS)
             first += chunk
         self._write_demands(dem, first, count)
-        nf = fail["edge"].shape[0]
-        if nf > self._max_failures:
-            raise ValueError(
-                f"{nf} link failures in one step; at most {self._max_failures} are accepted"
-            )
         self._write_failures(fail, 0, nf)
         self._pending_failures = fail["edge"]
         self._send(_bridge.CMD_STEP)

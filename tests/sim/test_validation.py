@@ -166,3 +166,15 @@ def test_constructor_arguments_are_checked():
         Simulator(timeout=0)
     with pytest.raises(ValueError, match="at least 1"):
         Simulator(max_demands=0)
+
+
+def test_too_many_failures_are_refused_before_any_demand_is_queued():
+    # demands beyond one message travel ahead in add-events messages: a refused step must
+    # not have sent them, or the retry would start them twice
+    with Simulator(timeout=60, max_demands=2, max_failures=1) as sim:
+        sim.reset(topology(4, [(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)]), seed=1)
+        flows = demands([(0.1 * (i + 1), 0, 2, 100, False, 1e6) for i in range(5)])
+        with pytest.raises(ValueError, match="2 link failures in one step; at most 1"):
+            sim.step(None, flows, {"time_ms": [1.0, 2.0], "edge": [3, 4]})
+        s = sim.step(None, flows, {"time_ms": [1.0], "edge": [3]})
+        assert s.g("demands_started") == 5
