@@ -55,8 +55,10 @@ def build_envs(env_fns: Sequence[EnvFn]) -> list[gym.Env]:
 def step_concurrently(envs: Sequence[gym.Env], actions: Sequence[Any]) -> list[tuple]:
     """Validate all actions, send all steps, then wait for all; returns the 5-tuples.
 
-    A bad action raises ``ValueError`` (naming the environment) before any step is sent, so
-    no simulator is left half-way.
+    A bad action raises ``ValueError`` (naming the environment) before any step is sent. If
+    sending fails part-way (a simulator error, an episode that has ended), the steps already
+    in flight are waited for and those environments need a reset, so no simulator is left
+    half-way; the error is raised after that.
     """
     tables = []
     for i, (env, action) in enumerate(zip(envs, actions, strict=True)):
@@ -64,9 +66,22 @@ def step_concurrently(envs: Sequence[gym.Env], actions: Sequence[Any]) -> list[t
             tables.append(env.next_hops_of(action))
         except ValueError as exc:
             raise ValueError(f"environment {i}: {exc}") from exc
-    for env, table in zip(envs, tables):
-        env.send_next_hops(table)
+    for sent, (env, table) in enumerate(zip(envs, tables)):
+        try:
+            env.send_next_hops(table)
+        except Exception:
+            for other in envs[:sent]:
+                _abandon_step(other)
+            raise
     return [env.finish_step() for env in envs]
+
+
+def _abandon_step(env: gym.Env) -> None:
+    """Wait for a step in flight whose results nobody will read; the env then needs a reset."""
+    try:
+        env.finish_step()
+    finally:
+        env.unwrapped._needs_reset = True  # type: ignore[attr-defined]
 
 
 class PackeRLVectorEnv(VectorEnv):
@@ -174,7 +189,8 @@ if _SB3VecEnv is not None:
                 obs, info = env.reset(seed=self._seeds[i], options=self._options[i] or None)
                 self.reset_infos[i] = info
                 observations.append(obs)
-            self._seeds = [None] * self.num_envs
+            self._seeds = [None] * self.num_envs  # SB3 uses seeds and options once
+            self._reset_options()
             return self._stack(observations)
 
         def step_async(self, actions: np.ndarray) -> None:

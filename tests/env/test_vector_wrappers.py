@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -105,4 +106,36 @@ def test_vector_env_with_paper_wrappers():
     venv = PackeRLVectorEnv([lambda: paper_wrappers(PackeRLEnv(**KW))] * 2)
     obs, _ = venv.reset(seed=0)
     assert obs["edge_attr"].shape == (2, 80, 40)
+    venv.close()
+
+
+def test_a_send_failing_part_way_leaves_no_step_in_flight():
+    from packerl.vector import step_concurrently
+
+    first = PackeRLEnv(**{**KW, "episode_steps": 3})
+    ended = PackeRLEnv(**{**KW, "episode_steps": 1})
+    obs0, _ = first.reset(seed=1)
+    obs1, _ = ended.reset(seed=2)
+    ended.step(eigrp_action(obs1, 10))  # its episode is over: its send will fail
+    with pytest.raises(gym.error.ResetNeeded):
+        step_concurrently([first, ended], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])
+    assert not first._sim._pending  # the step sent to `first` was waited for
+    with pytest.raises(gym.error.ResetNeeded):
+        first.step(eigrp_action(obs0, 10))  # and it says it needs a reset
+    first.reset(seed=1)
+    first.close()
+    ended.close()
+
+
+def test_sb3_vec_env_uses_reset_options_once():
+    import synnet
+
+    scenario = synnet.generate(topology="nx-XS", traffic="udp_low", link_failures=None,
+                               steps=4, seed=11)
+    venv = PackeRLSB3VecEnv([lambda: PackeRLEnv(**KW)] * 2)
+    venv.set_options({"scenario": scenario})  # SB3 deep-copies options: compare seeds
+    venv.reset()
+    assert all(env.scenario.seed == scenario.seed for env in venv.envs)
+    venv.reset()
+    assert not any(env.scenario.seed == scenario.seed for env in venv.envs)
     venv.close()
