@@ -300,6 +300,8 @@ Network::AddDemands(const DemandBatch& batch, uint32_t step)
 void
 Network::AddFailures(const FailureBatch& batch, uint32_t step)
 {
+    // Validate the whole batch before changing any state: a refused batch fails nothing.
+    std::vector<uint8_t> failed = m_failed;
     for (uint32_t i = 0; i < batch.count; ++i)
     {
         const int32_t edge = batch.edge[i];
@@ -308,13 +310,14 @@ Network::AddFailures(const FailureBatch& batch, uint32_t step)
         {
             Invalid("failure ", i, ": edge ", edge, " is not in [0, ", m_e, ")");
         }
-        if (m_failed[edge])
+        if (failed[edge])
         {
             Invalid("failure ", i, ": edge ", edge, " has already failed");
         }
         CheckInStep("failure", i, t, step, m_params.stepMs);
-        m_failed[edge] = 1;
+        failed[edge] = 1;
     }
+    m_failed = std::move(failed);
     const Time now = Simulator::Now();
     for (uint32_t i = 0; i < batch.count; ++i)
     {
