@@ -14,6 +14,7 @@ policy feeds its own previous action.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,31 @@ def resolve_model(path: str | Path) -> tuple[Path, Path, Path]:
     return p, stats, config
 
 
+@functools.lru_cache(maxsize=8)
+def _load_policy(model_path: str, mtime_ns: int, size: int, max_nodes: int, max_edges: int,
+                 stack: int, last_action: str | None, model_format: ActionFormat) -> Any:
+    """A trained SB3 policy built for this padding, loaded once per process and file version.
+
+    The GNNs' parameters do not depend on the padding, only SB3's declared spaces do, so the
+    spaces are rebuilt from the run's config for this padding and handed to SB3 instead of the
+    pickled ones (which also keeps models loadable when a space class changes): a model
+    trained on small graphs runs on larger (or smaller) ones. Inference is stateless, so the
+    episodes of an evaluation share one loaded policy (``mtime_ns``/``size`` key the file's
+    version).
+    """
+    from stable_baselines3 import PPO
+
+    from packerl.spaces import observation_space
+    from packerl.wrappers import stacked_space
+
+    obs_space = stacked_space(observation_space(max_nodes, max_edges, False, last_action), stack)
+    action_space = model_format.space(max_nodes, max_edges)
+    model = PPO.load(model_path, device="cpu", custom_objects={
+        "observation_space": obs_space, "action_space": action_space})
+    model.policy.set_training_mode(False)
+    return model.policy
+
+
 class LearnedPolicy(Policy):
     """A model trained by ``packerl train``.
 
@@ -59,8 +85,6 @@ class LearnedPolicy(Policy):
 
     def __init__(self, path: str | Path, max_nodes: int, max_edges: int,
                  action_type: str | None = None, action_format: ActionFormat | None = None):
-        from stable_baselines3 import PPO
-
         from packerl.training import POLICY_CLASSES, TrainConfig, load_stats
 
         model_path, stats_path, config_path = resolve_model(path)
@@ -77,31 +101,15 @@ class LearnedPolicy(Policy):
         self.name = f"{self.config.policy}:{Path(path).name}"
         self.stats = load_stats(stats_path)
         self.k = self.config.stack
-        self.policy = self._load(PPO, model_path)
+        last = own if self.config.last_action else None
+        stat = model_path.stat()
+        self.policy = _load_policy(str(model_path.resolve()), stat.st_mtime_ns, stat.st_size,
+                                   self.max_nodes, self.max_edges, self.k, last,
+                                   self.model_format)
         self._stack = FrameStacker(self.k)
         self._last_key = LAST_ACTION_KEY[own]
         self._own_last = bool(self.config.last_action)
         self._last: np.ndarray | None = None
-
-    def _load(self, algo: Any, model_path: Path) -> Any:
-        """The trained policy, built for this environment's padding.
-
-        The GNNs' parameters do not depend on the padding, only SB3's declared spaces do, so
-        the spaces are rebuilt from the run's config for this padding and handed to SB3 instead
-        of the pickled ones (which also keeps models loadable when a space class changes):
-        a model trained on small graphs runs on larger (or smaller) ones.
-        """
-        from packerl.spaces import observation_space
-        from packerl.wrappers import stacked_space
-
-        last = self.action_type if self.config.last_action else None
-        obs_space = stacked_space(observation_space(self.max_nodes, self.max_edges, False, last),
-                                  self.k)
-        action_space = self.model_format.space(self.max_nodes, self.max_edges)
-        model = algo.load(model_path, device="cpu", custom_objects={
-            "observation_space": obs_space, "action_space": action_space})
-        model.policy.set_training_mode(False)
-        return model.policy
 
     @classmethod
     def from_env(cls, env: Any, path: str | Path = "", **kwargs: Any) -> LearnedPolicy:
