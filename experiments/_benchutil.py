@@ -44,6 +44,19 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+#: a 1-minute load average below this before a benchmark starts counts as an idle machine
+IDLE_LOAD = 0.5
+
+
+def load_sentence(load_start: list[float], load_end: list[float]) -> str:
+    """What the measured load averages say about the machine, for a results file."""
+    state = ("idle before it started" if load_start[0] < IDLE_LOAD else
+             "busy with other work when it started, so absolute numbers are noisy")
+    return (f"The machine has {os.cpu_count()} cores; the 1-minute load average was "
+            f"{load_start[0]:.2f} at the start and {load_end[0]:.2f} at the end (this "
+            f"benchmark included): {state} (idle: below {IDLE_LOAD}).")
+
+
 def source_state() -> str:
     """HEAD commit and whether the simulator sources (cpp/, packerl/) had uncommitted edits."""
     root = Path(__file__).resolve().parent.parent

@@ -42,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import markdown_table, now, write_results  # noqa: E402
+from _benchutil import load_sentence, markdown_table, now, write_results  # noqa: E402
 
 from packerl.env import PackeRLEnv  # noqa: E402
 from packerl.routing import eigrp_weights, next_hops_from_weights  # noqa: E402
@@ -86,8 +86,9 @@ def eigrp_action(obs: dict[str, np.ndarray], max_nodes: int) -> np.ndarray:
 
 
 def make_env(args, traffic: str) -> PackeRLEnv:
+    # node-id actions: the same table drives the env and the raw-mode replay
     return PackeRLEnv(topology=args.topology, traffic=traffic, link_failures=None,
-                      episode_steps=args.steps, step_ms=5.0)
+                      episode_steps=args.steps, step_ms=5.0, next_hop_encoding="node")
 
 
 # ------------------------------------------------------------------------ 1. throughput
@@ -452,10 +453,11 @@ def main() -> int:
 
     body = (
         f"Started {date_start}; load average (1, 5, 15 min) at start {load_start}, at end "
-        f"{load_end}; total wall time {wall:.0f} s. The machine has 2 cores and is shared "
-        "(other jobs were running), so absolute numbers are noisy; medians are reported.\n\n"
+        f"{load_end}; total wall time {wall:.0f} s. {load_sentence(load_start, load_end)} "
+        "Medians are reported.\n\n"
         f"Environment: `PackeRLEnv(topology={args.topology!r}, traffic=..., "
-        f"link_failures=None, episode_steps={args.steps}, step_ms=5.0)`. Policy: EIGRP next "
+        f"link_failures=None, episode_steps={args.steps}, step_ms=5.0, "
+        "next_hop_encoding='node')`. Policy: EIGRP next "
         "hops (`packerl.routing.eigrp_weights` = `256 * (1e7/kbps + delay_us/10)`, "
         "`next_hops_from_weights`) computed from the observation (`link_props` of the "
         "`edge_mask` slots) once per episode after `reset` and reused at every step.\n\n"
@@ -469,7 +471,8 @@ def main() -> int:
         "- env steps/s = env steps / wall time of the `step` calls only (policy and reset "
         "excluded); vector = aggregate over sub-envs (`num_envs` x vector steps / time of "
         "`vector.step`). Median over rounds; min-max over rounds.\n"
-        "- speedup = vector / single env steps/s (2 cores: at most ~2).\n"
+        f"- speedup = vector / single env steps/s (at most ~{os.cpu_count()} on "
+        f"{os.cpu_count()} cores).\n"
         "- reset: median wall time of `env.reset` (single) and of `vector.reset` divided "
         "by the number of sub-envs, excluding each env's first reset (shown apart). A "
         "reset ends the previous episode's simulator process, starts a new one and "

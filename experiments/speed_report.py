@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import RESULTS, markdown_table, write_results
+from _benchutil import RESULTS, load_sentence, markdown_table, write_results
 
 TRAFFICS = ("udp_medium", "udp_high", "tcp_medium", "tcp_high")
 
@@ -167,9 +167,9 @@ def main() -> int:
     over_bench = json.loads((RESULTS / "bench_overhead.json").read_text())
     swept = sweep_inference(args.sweep) if args.sweep else {}
 
-    body = [(f"Started {started}; load average at start {load_start}, at end "
-            f"{list(os.getloadavg())}. The machine has {os.cpu_count()} cores and was shared "
-            "with two PPO training runs while this ran: absolute numbers are noisy."), "",
+    load_end = list(os.getloadavg())
+    body = [(f"Started {started}; load average at start {load_start}, at end {load_end}. "
+             f"{load_sentence(load_start, load_end)}"), "",
             "## Inference time per step (Figure 7, left)", "",
             ("Measured now, one PyTorch thread, untrained weights (time does not depend on "
             f"them), {args.repeats} timed repetitions after 3 warm-up ones, synthetic "
