@@ -40,9 +40,10 @@ no change.
 
 **Positivity.** The environment rejects weights that are not finite and > 0, and SB3's PPO
 neither squashes nor transforms Gaussian actions (``squash_output`` needs gSDE): it only
-*clips* them to the Box bounds, which would turn a negative sample into a rejected 0. (SB3 also
-refuses a Box with infinite bounds, which the link-weight env declares: wrap its vector env in
-:class:`BoundedLinkWeights`.) So M-Slim's actions are positive by construction. A sampled weight is ``w = max(|z|, MIN_WEIGHT)`` with ``z ~ N(mu, sigma)``:
+*clips* them to the Box bounds, which would turn a negative sample into a rejected value.
+So M-Slim's actions are positive by construction (on the env's ``link_weights="raw"`` space,
+``Box(float32 tiny, float32 max)``). A sampled weight is ``w = max(|z|, MIN_WEIGHT)`` with
+``z ~ N(mu, sigma)``:
 the Gaussian is *folded* at zero. The action PPO stores is ``w`` itself and its log-density
 is the exact folded-normal density ``N(w; mu, sigma) + N(-w; mu, sigma)`` (for ``mu >> sigma``
 the plain Gaussian), summed over working links only; padded and failed slots always get
@@ -56,9 +57,9 @@ Example:
     >>> from packerl.env import PackeRLLinkWeightsEnv
     >>> from packerl.vector import PackeRLSB3VecEnv
     >>> from packerl.wrappers import paper_wrappers
-    >>> venv = BoundedLinkWeights(PackeRLSB3VecEnv([lambda: paper_wrappers(
+    >>> venv = PackeRLSB3VecEnv([lambda: paper_wrappers(
     ...     PackeRLLinkWeightsEnv(topology="nx-XS", traffic="udp_low", episode_steps=8,
-    ...                           link_weights="raw"))]))
+    ...                           link_weights="raw"))])
     >>> model = PPO(MSlimPolicy, venv, n_steps=8, batch_size=8, n_epochs=1,
     ...             learning_rate=3e-3, device="cpu")
     >>> weights, _ = model.predict(venv.reset(), deterministic=True)
@@ -78,8 +79,6 @@ from gymnasium import spaces
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 from torch import Tensor, nn
 
 from packerl.routing import EIGRP_DELAY_UNIT_US, EIGRP_REFERENCE_KBPS
@@ -462,39 +461,6 @@ class MSlimPolicy(ActorCriticPolicy):
         return float(self.log_std.exp().item())
 
 
-# ---------------------------------------------------------------------- SB3 action bounds
-
-
-
-class BoundedLinkWeights(VecEnvWrapper):
-    """Declare the link-weight action space with a finite upper bound for stable-baselines3.
-
-    SB3's algorithms refuse a ``Box`` with infinite bounds ("Continuous action space must have
-    a finite lower and upper bound"), and the link-weight environment declares
-    ``Box(0, inf)``. This wrapper presents ``Box(0, MAX_LINK_WEIGHT)`` instead and passes
-    actions through unchanged; PPO's clipping to it is a no-op for M-Slim's weights, which
-    are always in ``[MIN_WEIGHT, finite]``. Not needed once the environment declares a
-    finite bound itself (then the wrapper changes nothing).
-
-    Example:
-        ``PPO(MSlimPolicy, BoundedLinkWeights(PackeRLSB3VecEnv([...])))``
-    """
-
-    def __init__(self, venv: VecEnv):
-        space = venv.action_space
-        if not isinstance(space, spaces.Box):
-            raise TypeError(f"BoundedLinkWeights needs a Box action space, got {space}")
-        high = np.minimum(space.high, MAX_LINK_WEIGHT).astype(space.dtype)
-        bounded = spaces.Box(space.low, high, space.shape, space.dtype)
-        super().__init__(venv, action_space=bounded)
-
-    def reset(self) -> VecEnvObs:
-        return self.venv.reset()
-
-    def step_wait(self) -> VecEnvStepReturn:
-        return self.venv.step_wait()
-
-
 # ------------------------------------------------------------------------------ benchmark
 
 
@@ -608,7 +574,6 @@ __all__ = [
     "MIN_WEIGHT",
     "NEIGHBOURS",
     "UNUSED_SLOT_WEIGHT",
-    "BoundedLinkWeights",
     "FoldedGaussianDistribution",
     "LineDigraphNet",
     "LineGraph",

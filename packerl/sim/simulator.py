@@ -33,7 +33,7 @@ import tempfile
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import IO, Any
 
 import numpy as np
@@ -140,10 +140,6 @@ class SimState:
     def node(self, name: str) -> np.ndarray:
         """A per-node feature column by name (see ``NODE_FEATURES``)."""
         return self.node_features[:, _index(_N, name, "node")]
-
-    def globals_dict(self) -> dict[str, float]:
-        """All global features as a name -> value dict."""
-        return dict(zip(GLOBAL_FEATURES, self.global_features.tolist()))
 
 
 def _index(table: dict[str, int], name: str, kind: str) -> int:
@@ -562,7 +558,3 @@ class Simulator:
             edge_index=self._edge_index,
         )
 
-
-def replace_params(params: SimParams, **changes: Any) -> SimParams:
-    """Return ``params`` with some fields changed (validated again)."""
-    return replace(params, **changes)

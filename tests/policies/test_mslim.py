@@ -28,7 +28,6 @@ from policies import EIGRP
 from policies.mslim import (
     MIN_WEIGHT,
     UNUSED_SLOT_WEIGHT,
-    BoundedLinkWeights,
     FoldedGaussianDistribution,
     MSlimPolicy,
     benchmark_inference,
@@ -354,7 +353,7 @@ def _venv():
 def test_ppo_learns_and_save_load_round_trips(tmp_path):
     from stable_baselines3 import PPO
 
-    venv = BoundedLinkWeights(_venv())
+    venv = _venv()
     try:
         model = PPO(MSlimPolicy, venv, n_steps=8, batch_size=8, n_epochs=1, learning_rate=3e-3,
                     seed=0, device="cpu", policy_kwargs={"lu_frames": "last"})
