@@ -47,7 +47,7 @@ from _benchutil import load_sentence, markdown_table, now, write_results  # noqa
 from packerl.env import PackeRLEnv  # noqa: E402
 from packerl.routing import eigrp_weights, next_hops_from_weights  # noqa: E402
 from packerl.sim import GLOBAL_FEATURES, run_raw_episode, write_raw_episode  # noqa: E402
-from packerl.spaces import graph_of, next_hops_to_action  # noqa: E402
+from packerl.spaces import encode_next_hops, graph_of  # noqa: E402
 from packerl.vector import PackeRLVectorEnv  # noqa: E402
 
 TARGET_RATIO = 1.10
@@ -81,8 +81,8 @@ def eigrp_table(obs: dict[str, np.ndarray]) -> np.ndarray:
     return next_hops_from_weights(n, edge_index, eigrp_weights(props[:, 0], props[:, 1]))
 
 
-def eigrp_action(obs: dict[str, np.ndarray], max_nodes: int) -> np.ndarray:
-    return next_hops_to_action(eigrp_table(obs), max_nodes)
+def eigrp_action(obs: dict[str, np.ndarray]) -> np.ndarray:
+    return encode_next_hops(eigrp_table(obs), obs["adjacency"], "node")
 
 
 def make_env(args, traffic: str) -> PackeRLEnv:
@@ -106,7 +106,7 @@ def run_single(env: PackeRLEnv, seeds: list[int], steps: int,
         obs, _ = env.reset(seed=s)
         (first if fresh and i == 0 else resets).append(clock() - t0)
         t0 = clock()
-        action = eigrp_action(obs, env.max_nodes)
+        action = eigrp_action(obs)
         policy.append(clock() - t0)
         ep = 0.0
         truncated = False
@@ -124,7 +124,7 @@ def run_single(env: PackeRLEnv, seeds: list[int], steps: int,
 
 
 def run_vector(venv: PackeRLVectorEnv, seeds: list[int], steps: int,
-               max_nodes: int, fresh: bool) -> dict[str, Any]:
+               fresh: bool) -> dict[str, Any]:
     """Play the seeds in batches of ``num_envs`` concurrent episodes."""
     k = venv.num_envs
     resets, first, policy, batches = [], [], [], []
@@ -135,7 +135,7 @@ def run_vector(venv: PackeRLVectorEnv, seeds: list[int], steps: int,
         obs, _ = venv.reset(seed=batch)
         (first if fresh and b == 0 else resets).append(clock() - t0)
         t0 = clock()
-        actions = np.stack([eigrp_action({key: v[i] for key, v in obs.items()}, max_nodes)
+        actions = np.stack([eigrp_action({key: v[i] for key, v in obs.items()})
                             for i in range(k)])
         policy.append(clock() - t0)
         ep = 0.0
@@ -180,8 +180,7 @@ def bench_throughput(args) -> dict[str, Any]:
                     if mode == "single":
                         res = run_single(singles[tr], seeds, args.steps, fresh=r == 0)
                     else:
-                        res = run_vector(vectors[tr], seeds, args.steps,
-                                         singles[tr].max_nodes, fresh=r == 0)
+                        res = run_vector(vectors[tr], seeds, args.steps, fresh=r == 0)
                     res["round"] = r
                     res["steps_per_second"] = res["env_steps"] / res["step_seconds"]
                     out[tr][mode].append(res)
@@ -255,7 +254,7 @@ def env_episode(env: PackeRLEnv, seed: int, steps: int,
     base = env.unwrapped
     sums = base.state.global_features[_COLS].astype(np.float64).copy()
     t0 = clock()
-    action = eigrp_action(obs, base.max_nodes)
+    action = eigrp_action(obs)
     policy = clock() - t0
     loop = 0.0
     for _ in range(steps):

@@ -24,6 +24,7 @@ those that want one (sb3-contrib's MaskablePPO).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,29 +35,23 @@ import numpy as np
 
 import synnet
 from packerl.rewards import parse_reward, reward_of, step_metrics
-from packerl.routing import check_weights, next_hops_from_weights
+from packerl.routing import next_hops_from_weights
 from packerl.sim import SimState, Simulator
 from packerl.spaces import (
-    ACTION_TYPES,
     DEFAULT_LINK_WEIGHT_RANGE,
     EDGE_OBS_FEATURES,
     GLOBAL_OBS_FEATURES,
     LAST_ACTION_KEY,
-    LINK_WEIGHT_MODES,
-    NEXT_HOP_ENCODINGS,
     NODE_OBS_FEATURES,
+    ActionFormat,
     ActionType,
     LinkWeightMode,
     NextHopEncoding,
     check_action,
     check_choice,
-    decode_next_hops,
     encode_next_hops,
-    link_weight_action_space,
     next_hop_action_mask,
-    next_hop_action_space,
     observation_space,
-    weights_from_action,
 )
 
 _SEED_HIGH = 2**31 - 1
@@ -79,6 +74,7 @@ def _preset_max_nodes(topology: Any) -> int:
     return max(_fixed_topology(name).num_nodes for name in preset["fixed"])
 
 
+@functools.lru_cache(maxsize=None)
 def _fixed_topology(name: str) -> synnet.Topology:
     return synnet.generate(topology=name, traffic="udp_low", link_failures=None, steps=1,
                            seed=0).topology
@@ -170,15 +166,8 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             scenario = synnet.Scenario.load(Path(scenario))
         if scenario is not None:
             topology, episode_steps, step_ms = scenario.topology, scenario.steps, scenario.step_ms
-        check_choice("action_type", action_type, ACTION_TYPES)
-        check_choice("next_hop_encoding", next_hop_encoding, NEXT_HOP_ENCODINGS)
-        check_choice("link_weights", link_weights, LINK_WEIGHT_MODES)
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
-        lo, hi = (float(x) for x in link_weight_range)
-        if not (np.isfinite(hi) and 0 < lo < hi):
-            raise ValueError(f"link_weight_range must be (lo, hi) with 0 < lo < hi < inf, got "
-                             f"{tuple(link_weight_range)}")
         if int(episode_steps) < 1:
             raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
         self.topology = topology
@@ -196,25 +185,19 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                             steps=1, step_ms=self.step_ms, seed=0, **self.synnet_kwargs)
         self.max_nodes = int(max_nodes) if max_nodes is not None else _preset_max_nodes(topology)
         self.max_edges = int(max_edges) if max_edges is not None else 4 * self.max_nodes
-        self.next_hop_encoding: NextHopEncoding = next_hop_encoding
         if max_degree is None:
             max_degree = _default_max_degree(topology, self.max_nodes)
-        if int(max_degree) < 1:
-            raise ValueError(f"max_degree must be >= 1, got {max_degree}")
-        self.max_degree = int(max_degree)
+        #: the action type and encoding (one record; the attributes below read it)
+        self.action_format = ActionFormat(action_type, next_hop_encoding, int(max_degree),
+                                          link_weights, link_weight_range)
         self.strict = bool(strict)
-        self.link_weight_mode: LinkWeightMode = link_weights
-        self.link_weight_range = (lo, hi)
         self.last_action = bool(last_action)
         self.render_mode = render_mode
         self.render_destination = int(render_destination)
         self.observation_space = observation_space(
             self.max_nodes, self.max_edges, self.node_features,
             last_action=action_type if self.last_action else None)
-        self.action_space = (next_hop_action_space(self.max_nodes, next_hop_encoding,
-                                                   self.max_degree)
-                             if action_type == "next_hop"
-                             else link_weight_action_space(self.max_edges, link_weights))
+        self.action_space = self.action_format.space(self.max_nodes, self.max_edges)
         self._spec: gym.envs.registration.EnvSpec | None = None
         self._sim = Simulator(timeout=sim_timeout)
         self.scenario: synnet.Scenario | None = None
@@ -229,6 +212,26 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._weights: np.ndarray | None = None  # link weights applied by the last step
         self._candidate_weights: np.ndarray | None = None
         self._degree_warned = False
+
+    @property
+    def next_hop_encoding(self) -> NextHopEncoding:
+        """``"neighbor"`` or ``"node"`` (see :mod:`packerl.spaces`)."""
+        return self.action_format.next_hop_encoding
+
+    @property
+    def max_degree(self) -> int:
+        """Choices per next-hop entry in the ``"neighbor"`` encoding."""
+        return int(self.action_format.max_degree)
+
+    @property
+    def link_weight_mode(self) -> LinkWeightMode:
+        """``"normalized"`` or ``"raw"``."""
+        return self.action_format.link_weights
+
+    @property
+    def link_weight_range(self) -> tuple[float, float]:
+        """``(lo, hi)`` of the normalised link weights."""
+        return self.action_format.link_weight_range
 
     @property
     def spec(self) -> gym.envs.registration.EnvSpec | None:
@@ -366,15 +369,10 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         n = self.scenario.topology.num_nodes
         if self.action_type == "next_hop":
             arr = check_action(action, self.action_space, "next-hop")
-            return decode_next_hops(arr, self._adjacency(), n, self.next_hop_encoding,
-                                    self.strict)
+            return self.action_format.to_next_hops(arr, self._adjacency(), n, self.strict)
         arr = check_action(action, self.action_space, "link-weight")
         slots = self._working_slots()
-        if self.link_weight_mode == "normalized":
-            weights = weights_from_action(arr, self.link_weight_range)
-        else:
-            weights = arr.astype(np.float64)
-        w = check_weights(weights[slots], len(slots))
+        w = self.action_format.to_weights(arr)[slots]  # in-space: finite and positive
         applied = np.zeros(2 * self.max_edges, np.float32)
         applied[slots] = w
         self._candidate_weights = applied

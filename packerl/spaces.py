@@ -394,18 +394,6 @@ def encode_next_hops(table: np.ndarray, adjacency: np.ndarray,
     return out.reshape(-1)
 
 
-def next_hops_to_action(table: np.ndarray, max_nodes: int) -> np.ndarray:
-    """Embed an (N, N) next-hop table into a flat padded ``"node"``-encoded action without
-    checking neighbours (ignored entries = 0, "no route" = u's own id); see
-    :func:`encode_next_hops` for either encoding, checked."""
-    n = table.shape[0]
-    out = np.zeros((max_nodes, max_nodes), np.int64)
-    own = np.broadcast_to(np.arange(n)[:, None], (n, n))
-    out[:n, :n] = np.where(table >= 0, table, own)
-    np.fill_diagonal(out, 0)
-    return out.reshape(-1)
-
-
 @dataclass(frozen=True)
 class ActionFormat:
     """How an environment reads its actions: the action type and its encoding.
@@ -420,17 +408,33 @@ class ActionFormat:
     link_weights: LinkWeightMode = "normalized"
     link_weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE
 
-    def __post_init__(self) -> None:
-        check_choice("action type", self.action_type, ACTION_TYPES)
-        check_choice("next-hop encoding", self.next_hop_encoding, NEXT_HOP_ENCODINGS)
-        check_choice("link-weight mode", self.link_weights, LINK_WEIGHT_MODES)
+    def __post_init__(self) -> None:  # names as the environment's constructor arguments
+        check_choice("action_type", self.action_type, ACTION_TYPES)
+        check_choice("next_hop_encoding", self.next_hop_encoding, NEXT_HOP_ENCODINGS)
+        check_choice("link_weights", self.link_weights, LINK_WEIGHT_MODES)
+        if self.max_degree is not None and int(self.max_degree) < 1:
+            raise ValueError(f"max_degree must be >= 1, got {self.max_degree}")
+        lo, hi = (float(x) for x in self.link_weight_range)
+        if not (np.isfinite(hi) and 0 < lo < hi):
+            raise ValueError(f"link_weight_range must be (lo, hi) with 0 < lo < hi < inf, got "
+                             f"{tuple(self.link_weight_range)}")
+        object.__setattr__(self, "link_weight_range", (lo, hi))
 
     @classmethod
     def of_env(cls, env: Any) -> ActionFormat:
         """The format of a PackeRL environment (wrapped or not)."""
-        base = env.unwrapped
-        return cls(base.action_type, base.next_hop_encoding, base.max_degree,
-                   base.link_weight_mode, tuple(base.link_weight_range))
+        return env.unwrapped.action_format
+
+    def to_next_hops(self, action: np.ndarray, adjacency: np.ndarray, num_nodes: int,
+                     strict: bool = False) -> np.ndarray:
+        """The (N, N) next-hop table an in-space next-hop action stands for."""
+        return decode_next_hops(action, adjacency, num_nodes, self.next_hop_encoding, strict)
+
+    def to_weights(self, action: np.ndarray) -> np.ndarray:
+        """The positive float64 weights an in-space link-weight action stands for."""
+        if self.link_weights == "normalized":
+            return weights_from_action(action, self.link_weight_range)
+        return np.asarray(action, np.float64)
 
     def space(self, max_nodes: int, max_edges: int) -> spaces.Space:
         """The action space of this format for the given padding."""

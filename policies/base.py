@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -68,11 +69,8 @@ class Policy(ABC):
         self.max_nodes = int(max_nodes)
         self.max_edges = int(max_edges)
         self.action_type: ActionType = action_type
-        if action_format is None or action_format.action_type != action_type:
-            base = action_format or ActionFormat()
-            action_format = ActionFormat(action_type, base.next_hop_encoding, base.max_degree,
-                                         base.link_weights, base.link_weight_range)
-        self.action_format = action_format
+        self.action_format = dataclasses.replace(action_format or ActionFormat(),
+                                                 action_type=action_type)
 
     @classmethod
     def from_env(cls, env: Any, **kwargs: Any) -> Policy:

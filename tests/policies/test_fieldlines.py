@@ -13,7 +13,7 @@ import torch
 
 from packerl.env import PackeRLEnv
 from packerl.routing import eigrp_weights, next_hops_from_weights
-from packerl.spaces import graph_of, next_hops_to_action
+from packerl.spaces import encode_next_hops, graph_of
 from packerl.wrappers import paper_wrappers
 from policies.fieldlines import (
     DistanceCache,
@@ -249,7 +249,7 @@ def test_warm_start_executes_eigrp_with_the_policy_log_probs(env_obs):
     for b, o in enumerate((obs, obs2)):
         n, slots, ei = graph_of(o)
         w = eigrp_weights(o["link_props"][slots, 0], o["link_props"][slots, 1])
-        expected = next_hops_to_action(next_hops_from_weights(n, ei, w), o["node_mask"].size)
+        expected = encode_next_hops(next_hops_from_weights(n, ei, w), o["adjacency"], "node")
         assert (actions[b].numpy() == expected).all()
     assert torch.allclose(log_prob, lp)
     # and the policy alone would not have chosen EIGRP (sanity of the comparison)
