@@ -34,6 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 import synnet
+from packerl.observation import build_observation
 from packerl.rewards import parse_reward, reward_of, step_metrics
 from packerl.routing import next_hops_from_weights
 from packerl.sim import SimState, Simulator
@@ -41,7 +42,6 @@ from packerl.spaces import (
     DEFAULT_LINK_WEIGHT_RANGE,
     EDGE_OBS_FEATURES,
     GLOBAL_OBS_FEATURES,
-    LAST_ACTION_KEY,
     NODE_OBS_FEATURES,
     ActionFormat,
     ActionType,
@@ -414,54 +414,16 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             )
 
     def _observe(self, state: SimState) -> dict[str, np.ndarray]:
-        m = 2 * self.max_edges
-        e2 = state.edge_features.shape[0]
-        up = np.repeat(self._sim.link_up, 2)
-        edge_attr = np.zeros((m, len(EDGE_OBS_FEATURES)), np.float32)
-        cols = [state.edge(name) for name in EDGE_OBS_FEATURES]
-        edge_attr[:e2] = np.stack(cols, axis=1) * up[:, None]
-        edge_index = np.zeros((2, m), np.int64)
-        edge_index[:, :e2] = state.edge_index
-        edge_mask = np.zeros(m, np.int8)
-        edge_mask[:e2] = up
-        n = state.node_features.shape[0]
-        node_mask = np.zeros(self.max_nodes, np.int8)
-        node_mask[:n] = 1
-        obs: dict[str, np.ndarray] = {
-            "global": np.array([state.g(k) for k in GLOBAL_OBS_FEATURES], np.float32),
-            "edge_attr": edge_attr,
-        }
+        node_features = None
         if self.node_features:
-            node_attr = np.zeros((self.max_nodes, len(NODE_OBS_FEATURES)), np.float32)
-            node_attr[:n] = np.stack([state.node(k) for k in NODE_OBS_FEATURES], axis=1)
-            obs["node_attr"] = node_attr
-        link_props = np.zeros((m, 2), np.float32)
-        link_props[:e2, 0] = state.edge("datarate_bps")
-        link_props[:e2, 1] = state.edge("delay_ms")
-        link_props *= edge_mask[:, None]
-        obs.update(
-            link_props=link_props,
-            edge_index=edge_index,
-            edge_mask=edge_mask,
-            node_mask=node_mask,
-            adjacency=self._adjacency(),
-            sizes=np.array([n, int(up.sum())], np.int64),
-        )
-        if self.last_action:
-            obs[LAST_ACTION_KEY[self.action_type]] = self._last_action_obs(edge_mask)
-        return {key: obs[key] for key in self.observation_space.spaces}  # the space's order
-
-    def _last_action_obs(self, edge_mask: np.ndarray) -> np.ndarray:
-        """The previous step's action as observed (see :mod:`packerl.spaces`)."""
-        if self.action_type == "next_hop":
-            out = np.full((self.max_nodes, self.max_nodes), -1, np.int64)
-            if self._table is not None:
-                n = self._table.shape[0]
-                out[:n, :n] = self._table
-            return out
-        if self._weights is None:
-            return edge_mask.astype(np.float32)
-        return self._weights * edge_mask
+            node_features = np.stack([state.node(k) for k in NODE_OBS_FEATURES], axis=1)
+        return build_observation(
+            self.observation_space, state.node_features.shape[0], state.edge_index,
+            np.repeat(self._sim.link_up, 2),
+            np.stack([state.edge(k) for k in EDGE_OBS_FEATURES], axis=1),
+            [state.g(k) for k in GLOBAL_OBS_FEATURES], node_features,
+            adjacency=self._adjacency(), last_next_hops=self._table,
+            last_link_weights=self._weights)
 
     def _info(self, metrics: dict[str, float] | None) -> dict[str, Any]:
         info: dict[str, Any] = {"step": self._t, "num_nodes": self.scenario.topology.num_nodes,
