@@ -17,10 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from packerl.evaluation import compare, evaluate, format_comparison, plot_comparison
-from policies.baselines import policy_label
+from packerl.app.compare import compare, format_comparison
+from packerl.app.evaluate import evaluate
+from packerl.app.plots import plot_comparison
+from policies.registry import names, policy_label
 
-POLICIES = ("eigrp", "ospf", "random_lw", "random_nh")
+POLICIES = names("baseline")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 """Evaluate trained FieldLines / M-Slim models against EIGRP on nx-XS (issue 5's table).
 
 For every traffic setting in {udp, tcp} x {medium, high, very_high} it runs EIGRP and each
-given trained model on the same episode seeds with ``packerl.evaluation.evaluate`` and writes
+given trained model on the same episode seeds with ``packerl.app.evaluate.evaluate`` and writes
 the comparison relative to EIGRP (text tables and a heatmap, as ``packerl compare`` does) to
 ``experiments/results/trained_eval/``. Runs are resumable: re-running skips finished episodes.
 
@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "trained_eval"))
     args = parser.parse_args(argv)
 
-    from packerl.evaluation import compare, evaluate, format_comparison, plot_comparison
+    from packerl.app.compare import compare, format_comparison
+    from packerl.app.evaluate import evaluate
+    from packerl.app.plots import plot_comparison
 
     out = Path(args.out)
     started = time.monotonic()

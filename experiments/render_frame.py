@@ -15,7 +15,7 @@ import gymnasium as gym
 import matplotlib.image
 
 import packerl
-from policies.baselines import make_policy
+from policies.registry import make_policy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,6 @@
 
 import sys
 
-from packerl.cli import main
+from packerl.app.cli import main
 
 sys.exit(main())

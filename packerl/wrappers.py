@@ -19,7 +19,10 @@ refuses a ``max_episode_steps`` that differs from the environment's own horizon.
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -199,3 +202,25 @@ def paper_wrappers(env: gym.Env, k: int = 4, stats: dict[str, RunningMeanStd] | 
                    update: bool = True) -> gym.Env:
     """The observation pipeline of the paper's policies: normalise, then stack the last k."""
     return StackFeatures(NormalizeFeatures(env, stats=stats, update=update), k=k)
+
+
+def save_stats(stats: dict[str, RunningMeanStd], path: str | os.PathLike) -> None:
+    """Write normalisation statistics (mean, var, count per key) atomically to ``path``."""
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump({k: (v.mean, v.var, v.count) for k, v in stats.items()}, f)
+    os.replace(tmp, path)
+
+
+def load_stats(path: str | os.PathLike,
+               into: dict[str, RunningMeanStd] | None = None) -> dict[str, RunningMeanStd]:
+    """Read statistics written by :func:`save_stats` (into an existing shared dict if given,
+    so that wrappers holding it see the loaded values)."""
+    with Path(path).open("rb") as f:
+        raw = pickle.load(f)
+    into = {} if into is None else into
+    for key, (mean, var, count) in raw.items():
+        rms = into.setdefault(key, RunningMeanStd(shape=np.shape(mean)))
+        rms.mean, rms.var, rms.count = np.array(mean), np.array(var), count
+    return into

@@ -1,31 +1,45 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Routing policies for PackeRL: the shared :class:`~policies.base.Policy` interface, the
-classic and random baselines (:mod:`policies.baselines`), and the learned GNN policies
+classic and random baselines (:mod:`policies.baselines`), the learned GNN policies
 (:mod:`policies.fieldlines`, :mod:`policies.mslim`, built on :mod:`policies.mpn`; they need
-torch, so they are imported lazily)."""
+torch, so they are imported lazily), the one registry of policy names
+(:mod:`policies.registry`) and the loader of trained runs (:mod:`policies.runs`,
+:mod:`policies.learned`).
+
+This layer reads the environment core (``packerl`` without ``packerl.app``) and never the
+application layer (training, evaluation, sweeps, reports, CLI).
+"""
 
 from policies.base import ACTION_TYPES, ActionType, Policy
-from policies.baselines import (
-    EIGRP,
-    OSPF,
-    POLICIES,
-    RandomLinkWeights,
-    RandomNextHop,
-    ShortestPathPolicy,
+from policies.baselines import EIGRP, OSPF, RandomLinkWeights, RandomNextHop, ShortestPathPolicy
+from policies.registry import (
+    REGISTRY,
+    PolicyEntry,
+    check_policy_name,
+    entry,
     make_policy,
+    names,
+    policy_label,
+    register,
 )
 
 __all__ = [
     "ACTION_TYPES",
     "EIGRP",
     "OSPF",
-    "POLICIES",
+    "REGISTRY",
     "ActionType",
     "Policy",
+    "PolicyEntry",
     "RandomLinkWeights",
     "RandomNextHop",
     "ShortestPathPolicy",
+    "check_policy_name",
+    "entry",
     "make_policy",
+    "names",
+    "policy_label",
+    "register",
 ]
 
 

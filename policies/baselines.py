@@ -18,7 +18,7 @@ Example:
     >>> import gymnasium as gym, packerl
     >>> env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low",
     ...                episode_steps=2)
-    >>> policy = make_policy("eigrp", env)
+    >>> policy = EIGRP.from_env(env)
     >>> obs, info = env.reset(seed=3)
     >>> policy.reset()
     >>> obs, reward, terminated, truncated, info = env.step(policy.act(obs))
@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,7 +128,6 @@ class OSPF(ShortestPathPolicy):
     """OSPF: link weight ``1e8 / datarate_bps`` (B.5)."""
 
     name = "ospf"
-    label = "OSPF"
 
     def link_weights(self, datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
         return ospf_weights(datarate_bps)
@@ -139,7 +137,6 @@ class EIGRP(ShortestPathPolicy):
     """EIGRP with default K-values: ``256 * (1e7 / bw_kbps + delay_us / 10)`` (B.5)."""
 
     name = "eigrp"
-    label = "EIGRP"
 
     def link_weights(self, datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
         return eigrp_weights(datarate_bps, delay_ms)
@@ -153,7 +150,6 @@ class RandomNextHop(Policy):
     """
 
     name = "random_nh"
-    label = "Random (NH)"
 
     def __init__(self, max_nodes: int, max_edges: int, action_type: ActionType | None = None,
                  seed: int | None = None, **kwargs: Any):
@@ -185,7 +181,6 @@ class RandomLinkWeights(Policy):
     """
 
     name = "random_lw"
-    label = "Random (LW)"
     supported_action_types = ("next_hop", "link_weights")
     low, high = 1.0, 10.0
 
@@ -202,84 +197,11 @@ class RandomLinkWeights(Policy):
         return self.next_hop_action(next_hops_from_weights(n, edge_index, w), observation)
 
 
-#: registry of the baseline names accepted by :func:`make_policy`
-POLICIES: dict[str, type[Policy]] = {
-    cls.name: cls for cls in (OSPF, EIGRP, RandomNextHop, RandomLinkWeights)
-}
-_SEEDED = (RandomNextHop, RandomLinkWeights)
-
-
-def policy_label(name: str) -> str:
-    """Display name of a registered policy (``"eigrp"`` -> ``"EIGRP"``); other names as is."""
-    cls = POLICIES.get(name)
-    return getattr(cls, "label", name) if cls is not None else name
-
-
-def is_learned_model(name: str) -> bool:
-    """True if ``name`` is a trained model: a ``.zip`` file or a run directory of
-    ``packerl train``."""
-    if not isinstance(name, str) or name in POLICIES:
-        return False
-    p = Path(name)
-    return (p.is_file() and p.suffix == ".zip") or (p / "config.json").is_file()
-
-
-def policy_slug(name: str) -> str:
-    """A file-name-safe identifier of a policy (trained models: ``learned-<run or file>``)."""
-    if is_learned_model(name):
-        p = Path(name)
-        return "learned-" + (p.parent.name + "-" + p.stem if p.suffix == ".zip" else p.name)
-    return name
-
-
-def check_policy_name(name: str) -> str:
-    """Return ``name`` if it is a registered policy, else raise ``ValueError`` listing the
-    valid names."""
-    if name in POLICIES or is_learned_model(name):
-        return name
-    hint = ""
-    if isinstance(name, str) and name.endswith(".zip"):
-        hint = f" (no trained model at `{name}`)"
-    lowered = name.lower() if isinstance(name, str) else name
-    if lowered in POLICIES:
-        hint = f"; did you mean `{lowered}`?"
-    raise ValueError(f"unknown policy `{name}`{hint}; valid: {sorted(POLICIES)}")
-
-
-def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> Policy:
-    """Build the policy called ``name`` for ``env`` (padding and action type from the env).
-
-    Args:
-        name: one of ``"ospf"``, ``"eigrp"``, ``"random_nh"``, ``"random_lw"``.
-        env: a PackeRL environment (wrapped or not).
-        seed: seed for the random policies (ignored by the deterministic ones).
-        **kwargs: extra constructor arguments.
-
-    Raises:
-        ValueError: for an unknown name (the message lists the valid ones) or an action type
-            the policy cannot produce.
-    """
-    if is_learned_model(name):
-        from policies.learned import LearnedPolicy
-
-        return LearnedPolicy.from_env(env, path=name)
-    cls = POLICIES[check_policy_name(name)]
-    if issubclass(cls, _SEEDED):
-        kwargs.setdefault("seed", seed)
-    return cls.from_env(env, **kwargs)
-
-
 __all__ = [
     "EIGRP",
     "OSPF",
-    "POLICIES",
     "RandomLinkWeights",
     "RandomNextHop",
     "ShortestPathPolicy",
-    "check_policy_name",
-    "is_learned_model",
-    "policy_slug",
     "link_properties",
-    "make_policy",
-    "policy_label",
 ]

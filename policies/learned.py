@@ -20,26 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from packerl.spaces import LAST_ACTION_KEY, ActionFormat, decode_next_hops
-from packerl.wrappers import FrameStacker, normalize
+from packerl.spaces import LAST_ACTION_KEY, ActionFormat, decode_next_hops, observation_space
+from packerl.wrappers import FrameStacker, load_stats, normalize, stacked_space
 from policies.base import Policy
-
-
-def resolve_model(path: str | Path) -> tuple[Path, Path, Path]:
-    """(model.zip, stats.pkl, config.json) for a run directory or a model/checkpoint zip."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "model.zip" if (p / "model.zip").exists() else p / "checkpoint.zip"
-    if not p.is_file():
-        raise ValueError(f"no trained model at `{path}`; give a run directory or a .zip file "
-                         "written by `packerl train`")
-    stats = p.with_name(p.stem + "_stats.pkl")
-    config = p.with_name("config.json")
-    for needed in (stats, config):
-        if not needed.is_file():
-            raise ValueError(f"`{needed}` is missing next to `{p}`; a trained model needs the "
-                             "normalisation statistics and config.json of its run")
-    return p, stats, config
+from policies.runs import load_run
 
 
 @functools.lru_cache(maxsize=8)
@@ -48,16 +32,13 @@ def _load_policy(model_path: str, mtime_ns: int, size: int, max_nodes: int, max_
     """A trained SB3 policy built for this padding, loaded once per process and file version.
 
     The GNNs' parameters do not depend on the padding, only SB3's declared spaces do, so the
-    spaces are rebuilt from the run's config for this padding and handed to SB3 instead of the
+    spaces are rebuilt from the run's description for this padding and handed to SB3 instead of the
     pickled ones (which also keeps models loadable when a space class changes): a model
     trained on small graphs runs on larger (or smaller) ones. Inference is stateless, so the
     episodes of an evaluation share one loaded policy (``mtime_ns``/``size`` key the file's
     version).
     """
     from stable_baselines3 import PPO
-
-    from packerl.spaces import observation_space
-    from packerl.wrappers import stacked_space
 
     obs_space = stacked_space(observation_space(max_nodes, max_edges, False, last_action), stack)
     action_space = model_format.space(max_nodes, max_edges)
@@ -75,7 +56,7 @@ class LearnedPolicy(Policy):
         max_nodes, max_edges: the evaluation environment's padding (any: the policy is
             rebuilt for it).
         action_type: must match the model's (``next_hop`` for FieldLines, ``link_weights``
-            for M-Slim); taken from the run's config when None.
+            for M-Slim); taken from the run's description when None.
         action_format: the evaluation environment's action format (default: the
             environments' defaults).
     """
@@ -85,30 +66,25 @@ class LearnedPolicy(Policy):
 
     def __init__(self, path: str | Path, max_nodes: int, max_edges: int,
                  action_type: str | None = None, action_format: ActionFormat | None = None):
-        from packerl.training import POLICY_CLASSES, TrainConfig, load_stats
-
-        model_path, stats_path, config_path = resolve_model(path)
-        self.config = TrainConfig.from_json(config_path)
-        own = POLICY_CLASSES[self.config.policy][2]
+        run = load_run(path)
+        own = run.action_type
         if action_type is not None and action_type != own:
             raise ValueError(f"the model at `{path}` produces `{own}` actions, the environment "
                              f"takes `{action_type}`; evaluate it on the matching env variant")
         super().__init__(max_nodes, max_edges, own, action_format)  # type: ignore[arg-type]
-        train_kwargs = self.config.env_kwargs()
-        self.model_format = ActionFormat(
-            own, next_hop_encoding=train_kwargs.get("next_hop_encoding", "neighbor"),
-            link_weights=train_kwargs.get("link_weights", "normalized"))
-        self.name = f"{self.config.policy}:{Path(path).name}"
-        self.stats = load_stats(stats_path)
-        self.k = self.config.stack
-        last = own if self.config.last_action else None
-        stat = model_path.stat()
-        self.policy = _load_policy(str(model_path.resolve()), stat.st_mtime_ns, stat.st_size,
+        self.run = run
+        self.model_format = run.action_format
+        self.name = f"{run.policy}:{Path(path).name}"
+        self.stats = load_stats(run.stats)
+        self.k = run.stack
+        last = own if run.last_action else None
+        stat = run.model.stat()
+        self.policy = _load_policy(str(run.model.resolve()), stat.st_mtime_ns, stat.st_size,
                                    self.max_nodes, self.max_edges, self.k, last,
                                    self.model_format)
         self._stack = FrameStacker(self.k)
         self._last_key = LAST_ACTION_KEY[own]
-        self._own_last = bool(self.config.last_action)
+        self._own_last = run.last_action
         self._last: np.ndarray | None = None
 
     @classmethod

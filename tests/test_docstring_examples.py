@@ -8,7 +8,7 @@ import importlib
 
 import pytest
 
-MODULES = ["packerl.env", "policies.base", "policies.baselines"]
+MODULES = ["packerl.env", "policies.base", "policies.baselines", "policies.registry"]
 
 
 @pytest.mark.parametrize("name", MODULES)

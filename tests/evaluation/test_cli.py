@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from packerl.cli import main
+from packerl.app.cli import main
 
 TINY = ["--topology", "nx-XS", "--traffic", "udp_high", "--episodes", "2", "--episode-steps",
         "5", "--seed", "4", "--workers", "2", "--no-progress"]

@@ -10,14 +10,9 @@ import re
 
 import pytest
 
-from packerl.evaluation import (
-    EPISODE_COLUMNS,
-    STEP_COLUMNS,
-    TIMING_COLUMNS,
-    compare,
-    evaluate,
-    load_episodes,
-)
+from packerl.app.compare import compare
+from packerl.app.evaluate import evaluate
+from packerl.app.results import EPISODE_COLUMNS, STEP_COLUMNS, TIMING_COLUMNS, load_episodes
 
 TINY = dict(topology="nx-XS", traffic="udp_high", episode_steps=10, progress=False)
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
-from packerl.cli import main
-from packerl.evaluation import EPISODE_COLUMNS, load_episodes
-from packerl.report import report
-from packerl.sweep import SweepConfigError, load_sweep, parse_sweep, run_sweep
+from packerl.app.cli import main
+from packerl.app.results import EPISODE_COLUMNS, load_episodes
+from packerl.app.report import report
+from packerl.app.sweep import SweepConfigError, load_sweep, parse_sweep, run_sweep
 
 SMOKE = {
     "name": "smoke",

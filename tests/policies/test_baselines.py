@@ -22,7 +22,7 @@ def table_of(action, obs):
     """The next-hop table a default-encoded action installs on the observed topology."""
     n = int(np.asarray(obs["node_mask"]).sum())
     return decode_next_hops(action, obs["adjacency"], n, "neighbor")
-from policies import EIGRP, OSPF, POLICIES, RandomLinkWeights, RandomNextHop, make_policy
+from policies import EIGRP, OSPF, RandomLinkWeights, RandomNextHop, make_policy, names
 
 MAX_NODES, MAX_EDGES = 12, 48
 
@@ -270,13 +270,15 @@ def test_link_weight_env_accepts_eigrp_weights():
 
 def test_make_policy_errors_list_valid_names():
     env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low")
-    valid = str(sorted(POLICIES))  # plus trained models (a .zip or a run directory)
+    valid = str(sorted(names()))  # plus trained models (a .zip or a run directory)
     with pytest.raises(ValueError, match=re.escape(f"unknown policy `dijkstra`; valid: {valid}")):
         make_policy("dijkstra", env)
     with pytest.raises(ValueError, match=re.escape("did you mean `eigrp`?")):
         make_policy("EIGRP", env)
     with pytest.raises(ValueError, match=re.escape("no trained model at `runs/missing.zip`")):
         make_policy("runs/missing.zip", env)
+    with pytest.raises(ValueError, match=re.escape("packerl train --policy fieldlines")):
+        make_policy("fieldlines", env)
     with pytest.raises(ValueError, match=re.escape("cannot produce `link_weights` actions")):
         RandomNextHop(MAX_NODES, MAX_EDGES, action_type="link_weights")
     env.close()

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from packerl.cli import main
-from packerl.training import TrainConfig, train
+from packerl.app.cli import main
+from packerl.app.training import TrainConfig, train
 
 TINY = dict(topology="nx-XS", traffic="udp_low", episode_steps=4, episodes_per_iteration=2,
             n_envs=2, n_epochs=1, batch_size=4, eval_every=1, eval_episodes=1, seed=3)
@@ -24,7 +24,9 @@ def test_train_checkpoints_resumes_and_evaluates(tmp_path, policy):
     assert state["iteration"] == 2 and state["num_timesteps"] == 16
     assert (run / "model.zip").exists() and (run / "model_stats.pkl").exists()
     assert len((run / "eval.csv").read_text().splitlines()) == 3  # header + 2 evaluations
-    assert any((run / "tensorboard").rglob("events.out.tfevents*"))
+    assert len(list((run / "tensorboard").rglob("events.out.tfevents*"))) == 1  # one stream
+    described = json.loads((run / "policy.json").read_text())
+    assert (described["policy"], described["stack"]) == (policy, 4)
 
     with pytest.raises(FileExistsError, match="--resume"):
         train(config, progress=False)
@@ -91,3 +93,21 @@ def test_a_model_trained_on_small_graphs_runs_on_larger_ones(tmp_path):
     for _ in range(3):
         obs, *_ = env.step(policy.act(obs))  # valid next hops on a 25-node padding
     env.close()
+
+
+def test_train_flags_are_the_config_fields(capsys):
+    from packerl.app.cli import build_parser
+    from packerl.app.options import field_docs
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "--policy", "mslim", "--gamma", "0.9", "--lr", "1e-4",
+                              "--link-failures", "none", "--no-last-action", "--n-envs", "4"])
+    assert (args.gamma, args.learning_rate, args.link_failures, args.last_action,
+            args.n_envs) == (0.9, 1e-4, None, False, 4)
+    config = TrainConfig(**{k: getattr(args, k) for k in args.fields})
+    assert config.gamma == 0.9 and config.episodes_per_iteration == 16
+    assert main(["train", "--help"]) == 0
+    assert field_docs(TrainConfig)["gamma"] in capsys.readouterr().out
+    for bad in (["--iterations", "2.5"], ["--lr", "fast"], ["--eval-every", "-3"],
+                ["--lr", "1e308"], ["--warm-start", "-1"]):
+        assert main(["train", "--policy", "fieldlines", *bad]) == 2, bad

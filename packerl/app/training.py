@@ -2,7 +2,8 @@
 """PPO training of FieldLines and M-Slim with stable-baselines3 (PackeRL paper, Appendix B.7).
 
 One iteration = ``episodes_per_iteration`` full episodes collected by ``n_envs`` environments
-stepped concurrently (:class:`packerl.vector.PackeRLSB3VecEnv`), then ``n_epochs`` PPO epochs.
+stepped concurrently (:class:`packerl.vector.PackeRLSB3VecEnv`), then ``n_epochs`` PPO epochs;
+one SB3 ``learn()`` call runs all iterations and a callback acts between them.
 Observations go through the paper's pipeline (running normalisation shared by all training
 environments, then the last 4 frames stacked). FieldLines executes EIGRP's actions for its
 first ``warm_start_iterations`` iterations. After every iteration the run directory gets a
@@ -12,6 +13,8 @@ at most one iteration and ``resume=True`` continues from there.
 Run directory layout (``<out>/<policy>__<topology>__<traffic>__seed<seed>/``)::
 
     config.json          the TrainConfig
+    policy.json          what loading a model needs (policy, class, action format, stacking,
+                         statistics files; see policies.runs)
     checkpoint.zip       the latest model (SB3 format)
     checkpoint_stats.pkl the normalisation statistics that go with it
     state.json           {"iteration": i, ...} of the latest checkpoint
@@ -24,34 +27,28 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
-import pickle
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-POLICY_CLASSES = {
-    "fieldlines": ("policies.fieldlines", "FieldLinesPolicy", "next_hop"),
-    "mslim": ("policies.mslim", "MSlimPolicy", "link_weights"),
-}
-#: the action encoding each policy is trained in (its SB3 distribution's action layout)
-TRAIN_ENV_KWARGS: dict[str, dict[str, str]] = {
-    "fieldlines": {"next_hop_encoding": "node"},
-    "mslim": {"link_weights": "raw"},
-}
-DEFAULT_LR = {"fieldlines": 5e-5, "mslim": 3e-3}
-DEFAULT_WARM_START = {"fieldlines": 5, "mslim": 0}
-
+from packerl.env import PackeRLEnv
+from packerl.spaces import ActionFormat
+from packerl.vector import PackeRLSB3VecEnv
+from packerl.wrappers import load_stats, paper_wrappers, save_stats
+from policies.registry import PolicyEntry, entry, names
+from policies.runs import describe, write_description
 
 @dataclass
 class TrainConfig:
     """Everything a training run depends on (defaults: the paper's Appendix B.7)."""
 
-    policy: Literal["fieldlines", "mslim"] = "fieldlines"
-    """which policy to train"""
+    policy: str = "fieldlines"
+    """which policy to train (a learned policy of the registry: fieldlines, mslim)"""
     topology: str = "nx-XS"
     """synnet topology preset of the training scenarios"""
     traffic: str = "flex"
@@ -67,17 +64,26 @@ class TrainConfig:
     n_envs: int = 2
     """environments stepped concurrently (each runs its own simulator process)"""
     n_epochs: int = 10
+    """PPO epochs per iteration"""
     batch_size: int = 400
+    """PPO minibatch size"""
     gamma: float = 0.99
+    """discount factor"""
     gae_lambda: float = 0.95
+    """GAE lambda"""
     clip_range: float = 0.2
+    """PPO policy clip range"""
     clip_range_vf: float | None = 0.2
+    """PPO value clip range (None: no clipping)"""
     vf_coef: float = 0.5
+    """value loss coefficient"""
     max_grad_norm: float = 0.5
+    """gradient norm clipping"""
     learning_rate: float | None = None
-    """Adam learning rate (default: 5e-5 FieldLines, 3e-3 M-Slim)"""
+    """Adam learning rate (default: the policy's registry entry, 5e-5 FieldLines, 3e-3 M-Slim)"""
     warm_start_iterations: int | None = None
-    """iterations that execute EIGRP's actions (default: 5 FieldLines, 0 M-Slim)"""
+    """iterations that execute EIGRP's actions (default: the policy's registry entry, 5
+    FieldLines, 0 M-Slim)"""
     stack: int = 4
     """observations stacked (B.4)"""
     eval_every: int = 10
@@ -94,33 +100,53 @@ class TrainConfig:
     """PyTorch intra-op threads; the simulators need the other cores (small GNNs gain nothing
     from more threads, and oversubscribed cores slow everything down)"""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    """keyword arguments of the SB3 policy class"""
     last_action: bool | None = None
     """observe the previous step's action (default: True for M-Slim, which reads its last
     link weights, False for FieldLines)"""
 
     def __post_init__(self) -> None:
-        if self.policy not in POLICY_CLASSES:
-            raise ValueError(f"unknown policy {self.policy!r}; valid: {sorted(POLICY_CLASSES)}")
+        if self.policy not in names("learned"):
+            raise ValueError(f"unknown policy {self.policy!r}; valid: {list(names('learned'))}")
         for name in ("iterations", "episodes_per_iteration", "n_envs", "n_epochs",
-                     "batch_size", "episode_steps", "stack"):
+                     "batch_size", "episode_steps", "stack", "eval_episodes", "torch_threads"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
+        for name in ("eval_every", "seed"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)}")
         if self.episodes_per_iteration % self.n_envs:
             raise ValueError(
                 f"episodes_per_iteration ({self.episodes_per_iteration}) must be a multiple of "
                 f"n_envs ({self.n_envs}) so that every environment runs whole episodes")
+        spec = self.entry
         if self.learning_rate is None:
-            self.learning_rate = DEFAULT_LR[self.policy]
+            self.learning_rate = spec.learning_rate
+        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate < 1):
+            raise ValueError(f"`learning_rate` must be in (0, 1), got {self.learning_rate}")
         if self.warm_start_iterations is None:
-            self.warm_start_iterations = DEFAULT_WARM_START[self.policy]
+            self.warm_start_iterations = spec.warm_start
+        if int(self.warm_start_iterations) < 0:
+            raise ValueError(f"`warm_start_iterations` must be >= 0, got "
+                             f"{self.warm_start_iterations}")
         if self.last_action is None:
-            self.last_action = self.policy == "mslim"
+            self.last_action = spec.observes_last_action
         if self.eval_traffic is None:
             self.eval_traffic = "tcp_high" if self.traffic == "flex" else self.traffic
 
     @property
+    def entry(self) -> PolicyEntry:
+        """The policy's registry entry."""
+        return entry(self.policy)
+
+    @property
     def action_type(self) -> str:
-        return POLICY_CLASSES[self.policy][2]
+        return self.entry.action_type
+
+    @property
+    def action_format(self) -> ActionFormat:
+        """The action encoding the policy trains in (its SB3 distribution's layout)."""
+        return ActionFormat(self.action_type, **self.entry.train_env_kwargs)
 
     @property
     def steps_per_iteration(self) -> int:
@@ -138,48 +164,22 @@ class TrainConfig:
 
     def env_kwargs(self) -> dict[str, Any]:
         """The environment options the policy is trained with (action encoding, last action)."""
-        return {**TRAIN_ENV_KWARGS[self.policy], "last_action": bool(self.last_action)}
+        return {**self.entry.train_env_kwargs, "last_action": bool(self.last_action)}
 
-
-def policy_class(name: str) -> type:
-    """The SB3 policy class for ``name`` (imported lazily: torch is heavy)."""
-    import importlib
-
-    module, attr, _ = POLICY_CLASSES[name]
-    return getattr(importlib.import_module(module), attr)
+    def description(self) -> dict[str, Any]:
+        """What the run directory says about its models (see :mod:`policies.runs`)."""
+        return describe(self.policy, self.entry.target, self.action_format, self.stack,
+                        bool(self.last_action))
 
 
 def make_env(config: TrainConfig, stats: dict, *, traffic: str | None = None,
              update_stats: bool = True):
     """One wrapped training/evaluation environment."""
-    from packerl.env import PackeRLEnv
-    from packerl.wrappers import paper_wrappers
-
     env = PackeRLEnv(topology=config.topology, traffic=traffic or config.traffic,
                      link_failures=config.link_failures, episode_steps=config.episode_steps,
                      action_type=config.action_type,  # type: ignore[arg-type]
                      **config.env_kwargs())
     return paper_wrappers(env, k=config.stack, stats=stats, update=update_stats)
-
-
-def save_stats(stats: dict, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        pickle.dump({k: (v.mean, v.var, v.count) for k, v in stats.items()}, f)
-    os.replace(tmp, path)
-
-
-def load_stats(path: Path, into: dict | None = None) -> dict:
-    """Load normalisation statistics (into an existing shared dict if given)."""
-    from gymnasium.wrappers.utils import RunningMeanStd
-
-    with Path(path).open("rb") as f:
-        raw = pickle.load(f)
-    into = {} if into is None else into
-    for key, (mean, var, count) in raw.items():
-        rms = into.setdefault(key, RunningMeanStd(shape=np.shape(mean)))
-        rms.mean, rms.var, rms.count = np.array(mean), np.array(var), count
-    return into
 
 
 def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: dict) -> None:
@@ -195,8 +195,6 @@ def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: 
 def evaluate_model(model: Any, config: TrainConfig, stats: dict,
                    episodes: int) -> dict[str, float]:
     """Deterministic episodes on fixed seeds with frozen statistics; mean episode metrics."""
-    from packerl.vector import PackeRLSB3VecEnv
-
     frozen = {k: v for k, v in stats.items()}
     venv = PackeRLSB3VecEnv([lambda: make_env(config, frozen, traffic=config.eval_traffic,
                                               update_stats=False)])
@@ -218,14 +216,75 @@ def evaluate_model(model: Any, config: TrainConfig, stats: dict,
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
+def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
+                        prior_seconds: float, progress: bool) -> Any:
+    """The SB3 callback that turns one ``learn()`` call into checkpointed iterations."""
+    from stable_baselines3.common.callbacks import BaseCallback
+    from tqdm.auto import tqdm
+
+    class IterationCallback(BaseCallback):
+        """Per PPO iteration (one rollout, then one update): sets the warm start before the
+        rollout; after the update (SB3 has no hook there, so at the next rollout's start or at
+        the end of training) runs the periodic evaluation and writes the checkpoint."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.iteration = start  # iterations finished
+            self.running = False  # an iteration's rollout or update is under way
+            self.warm = False
+
+        def _on_training_start(self) -> None:
+            self.t0 = time.monotonic()
+            self.bar = tqdm(total=config.iterations, initial=start, unit="it",
+                            desc=f"train {config.policy}", disable=not progress)
+
+        def _on_rollout_start(self) -> None:
+            if self.running:
+                self._finish_iteration()
+            self.warm = self.iteration < int(config.warm_start_iterations or 0)
+            if hasattr(self.model.policy, "warm_start"):
+                self.model.policy.warm_start = self.warm
+            self.running = True
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_training_end(self) -> None:
+            if self.running:
+                self._finish_iteration()
+            self.bar.close()
+
+        def _finish_iteration(self) -> None:
+            self.iteration += 1
+            self.running = False
+            model = self.model
+            returns = [e["r"] for e in model.ep_info_buffer]
+            extra = {"mean_return": float(np.mean(returns)) if returns else None,
+                     "warm_start": self.warm,
+                     "wall_seconds": prior_seconds + time.monotonic() - self.t0}
+            if config.eval_every and self.iteration % config.eval_every == 0:
+                result = evaluate_model(model, config, stats, config.eval_episodes)
+                _append_eval(run / "eval.csv", self.iteration, int(model.num_timesteps), result)
+                for key, value in result.items():
+                    self.logger.record(f"eval/{key}", value)
+                self.logger.dump(model.num_timesteps)
+                extra["eval_return"] = result["return"]
+            _save_checkpoint(model, stats, run, self.iteration, extra)
+            self.bar.set_postfix(ret=extra["mean_return"], warm=self.warm)
+            self.bar.update(1)
+
+    return IterationCallback()
+
+
 def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
-    """Train (or resume) a run; returns the run directory. See the module docstring."""
+    """Train (or resume) a run; returns the run directory. See the module docstring.
+
+    One ``learn()`` call runs every remaining iteration (one TensorBoard stream); an SB3
+    callback applies the warm start, evaluates and checkpoints per iteration.
+    """
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
-    from tqdm.auto import tqdm
-
-    from packerl.vector import PackeRLSB3VecEnv
 
     torch.set_num_threads(max(1, int(config.torch_threads)))
 
@@ -235,6 +294,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                               "continue it, or choose another --out/--seed")
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    write_description(run, config.description())
 
     stats: dict = {}
     env_fns = [lambda: make_env(config, stats)] * config.n_envs
@@ -256,36 +316,18 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                              tensorboard_log=tensorboard)
         else:
             model = PPO(
-                policy_class(config.policy), venv, learning_rate=config.learning_rate,
+                config.entry.load(), venv, learning_rate=config.learning_rate,
                 n_steps=n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
                 gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
                 clip_range_vf=config.clip_range_vf, vf_coef=config.vf_coef,
                 max_grad_norm=config.max_grad_norm, policy_kwargs=config.policy_kwargs,
                 tensorboard_log=tensorboard, seed=config.seed, device="cpu", verbose=0)
-        bar = tqdm(total=config.iterations, initial=start, desc=f"train {config.policy}",
-                   unit="it", disable=not progress)
-        t0 = time.monotonic()
-        for iteration in range(start, config.iterations):
-            warm = iteration < int(config.warm_start_iterations or 0)
-            if hasattr(model.policy, "warm_start"):
-                model.policy.warm_start = warm
-            model.learn(total_timesteps=n_steps * config.n_envs, reset_num_timesteps=False,
-                        tb_log_name="ppo", progress_bar=False)
-            returns = [e["r"] for e in model.ep_info_buffer]
-            extra = {"mean_return": float(np.mean(returns)) if returns else None,
-                     "warm_start": warm,
-                     "wall_seconds": prior_seconds + time.monotonic() - t0}
-            if config.eval_every and (iteration + 1) % config.eval_every == 0:
-                result = evaluate_model(model, config, stats, config.eval_episodes)
-                _append_eval(run / "eval.csv", iteration + 1, int(model.num_timesteps), result)
-                for key, value in result.items():
-                    model.logger.record(f"eval/{key}", value)
-                model.logger.dump(model.num_timesteps)
-                extra["eval_return"] = result["return"]
-            _save_checkpoint(model, stats, run, iteration + 1, extra)
-            bar.set_postfix(ret=extra["mean_return"], warm=warm)
-            bar.update(1)
-        bar.close()
+        remaining = max(0, config.iterations - start)
+        if remaining:
+            model.learn(total_timesteps=remaining * n_steps * config.n_envs,
+                        callback=_iteration_callback(config, run, stats, start, prior_seconds,
+                                                     progress),
+                        reset_num_timesteps=False, tb_log_name="ppo", progress_bar=False)
         model.save(run / "model.zip")
         save_stats(stats, run / "model_stats.pkl")
     finally:

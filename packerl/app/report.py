@@ -34,19 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from packerl.evaluation import (
-    ABSOLUTE_METRICS,
-    RATIO_METRICS,
-    load_config,
-    load_episodes,
-    ratio,
-)
-from packerl.evaluation import format_number as _fmt
+from packerl.app.compare import ABSOLUTE_METRICS, RATIO_METRICS, ratio
+from packerl.app.compare import format_number as _fmt
+from packerl.app.results import load_config, load_episodes
+from policies.registry import display_rank, policy_label
 
 REFERENCE = "eigrp"
-POLICY_ORDER = ("eigrp", "ospf", "random_nh", "random_lw", "mslim", "fieldlines")
-LABELS = {"eigrp": "EIGRP", "ospf": "OSPF", "random_nh": "Random (NH)",
-          "random_lw": "Random (LW)", "mslim": "M-Slim", "fieldlines": "FieldLines"}
 METRICS: tuple[tuple[str, str], ...] = tuple((m, label) for m, label, _ in RATIO_METRICS) + \
     ABSOLUTE_METRICS
 RELATIVE = {m for m, _, _ in RATIO_METRICS}
@@ -140,7 +133,7 @@ def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
                  for k in {k for t in ref_trials for k in t.means}}
     half = better_half(trials, reference)
     cells = sorted({k for t in trials for k in t.means})
-    policies = sorted({t.policy for t in trials}, key=_policy_rank)
+    policies = sorted({t.policy for t in trials}, key=display_rank)
     rows = []
     for cell in cells:
         for policy in policies:
@@ -175,10 +168,6 @@ def _traffic_rank(cell: tuple[str, str, str]) -> tuple:
     if split is None:
         return (cell[0], 1, 0, 0, cell[1], cell[2])
     return (cell[0], 0, PROTOCOLS.index(split[0]), LEVELS.index(split[1]), cell[1], cell[2])
-
-
-def _policy_rank(p: str) -> tuple[int, str]:
-    return (POLICY_ORDER.index(p) if p in POLICY_ORDER else 99, p)
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -234,7 +223,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
     idx = _index(rows)
     cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
                    key=_traffic_rank)
-    policies = sorted({r["policy"] for r in rows}, key=_policy_rank)
+    policies = sorted({r["policy"] for r in rows}, key=display_rank)
     lines = [f"# {sweep}: results relative to EIGRP", "",
              ("Per cell of the evaluation grid: each trial's mean over its evaluation episodes, "
              "then across a policy's training seeds. Relative metrics (goodput ... max. LU) are "
@@ -256,7 +245,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
                 if first is None:
                     continue
                 n = first["better_half_seeds"] if half else first["seeds"]
-                cells_ = [LABELS.get(p, p), str(n), str(first["episodes_per_seed"])]
+                cells_ = [policy_label(p), str(n), str(first["episodes_per_seed"])]
                 cells_ += [_value_cell(idx[(*cell, p, m)], half) for m, _ in METRICS]
                 lines.append("| " + " | ".join(cells_) + " |")
             lines.append("")
@@ -268,7 +257,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
             for m, label in METRICS:
                 if m not in RELATIVE:
                     continue
-                lines += [f"### {LABELS.get(p, p)}: {label}", "",
+                lines += [f"### {policy_label(p)}: {label}", "",
                           "| protocol | " + " | ".join(LEVELS) + " |",
                           "|---|" + "---|" * len(LEVELS)]
                 for proto in PROTOCOLS:
@@ -319,7 +308,7 @@ def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
 
     plt = _plt()
     idx = _index(rows)
-    policies = sorted({r["policy"] for r in rows}, key=_policy_rank)
+    policies = sorted({r["policy"] for r in rows}, key=display_rank)
     ncols = min(4, len(cells))
     nrows = math.ceil(len(cells) / ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False,
@@ -344,7 +333,7 @@ def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
                 ax.text(j, i, text, ha="center", va="center", fontsize=7,
                         color=_ink(score[i, j]))
         ax.imshow(np.ma.masked_invalid(score), cmap=cmap, norm=Normalize(-1, 1), aspect="auto")
-        ax.set_xticks(range(len(ps)), [LABELS.get(p, p) for p in ps], fontsize=7, rotation=30)
+        ax.set_xticks(range(len(ps)), [policy_label(p) for p in ps], fontsize=7, rotation=30)
         ax.set_yticks(range(len(METRICS)), [label for _, label in METRICS], fontsize=7)
         ax.axhline(len(RELATIVE) - 0.5, color="black", linewidth=0.8)
         ax.set_title(_cell_title(cell), fontsize=8)
@@ -381,7 +370,7 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
         ax.set_xticks(range(len(LEVELS)), ["low", "med.", "high", "v. high"], fontsize=7)
         ax.set_yticks(range(len(PROTOCOLS)), ["UDP", "TCP/UDP", "TCP"], fontsize=7)
         ax.set_title(label, fontsize=8)
-    fig.suptitle(f"{LABELS.get(policy, policy)} on {topology}"
+    fig.suptitle(f"{policy_label(policy)} on {topology}"
                  f"{'' if failures == 'none' else ' with failures'}: relative to EIGRP "
                  "(2nd line: absolute mean; better half of seeds)", fontsize=9)
     fig.tight_layout()
@@ -397,7 +386,7 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
     if not learned:
         return None
     plt = _plt()
-    policies = sorted({t.policy for t in learned}, key=_policy_rank)
+    policies = sorted({t.policy for t in learned}, key=display_rank)
     fig, axes = plt.subplots(1, len(policies), squeeze=False, figsize=(4.2 * len(policies), 3.2))
     for ax, p in zip(axes[0], policies):
         for t in (t for t in learned if t.policy == p):
@@ -409,7 +398,7 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
                     ax.plot([int(r["timesteps"]) for r in data],
                             [float(r["return"]) for r in data], marker="o", markersize=3,
                             label=f"seed {t.seed}")
-        ax.set_title(f"{LABELS.get(p, p)}: evaluation return", fontsize=9)
+        ax.set_title(f"{policy_label(p)}: evaluation return", fontsize=9)
         ax.set_xlabel("training steps", fontsize=8)
         ax.set_ylabel("episode return (goodput MB)", fontsize=8)
         ax.legend(fontsize=7)
@@ -461,10 +450,10 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> 
             files.append((fname, (f"{topo}{'' if fail == 'none' else ' with failures'}: "
                           "policies x metrics per traffic (Figures 3/5/6 style)")))
             if (topo, fail) in grid_groups:
-                for p in sorted({r["policy"] for r in rows} - {REFERENCE}, key=_policy_rank):
+                for p in sorted({r["policy"] for r in rows} - {REFERENCE}, key=display_rank):
                     fname = f"grid_{stem}_{p}.png"
                     plot_grid(rows, out / fname, topo, fail, p)
-                    files.append((fname, (f"{LABELS.get(p, p)} on {topo}: traffic grid "
+                    files.append((fname, (f"{policy_label(p)} on {topo}: traffic grid "
                                   "(Figure 4 style)")))
     curves = plot_learning_curves(trials, out / "learning_curves.png")
     if curves is not None:

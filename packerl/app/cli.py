@@ -23,6 +23,17 @@ import os
 import sys
 from pathlib import Path
 
+from packerl.app.compare import compare, format_comparison, format_number
+from packerl.app.evaluate import evaluate
+from packerl.app.options import add_dataclass_arguments, dataclass_kwargs
+from packerl.app.plots import plot_comparison
+from packerl.app.report import report
+from packerl.app.results import find_run_dirs
+from packerl.app.sweep import SweepConfigError, load_sweep, run_sweep
+from packerl.app.training import TrainConfig, train
+from packerl.env import PackeRLEnv
+from policies.registry import check_policy_name, names
+
 USAGE_ERROR, RUN_ERROR, INTERRUPTED = 2, 1, 130
 SHOWN = (("total_goodput_mb", "goodput [MB]"), ("avg_delay_ms", "avg delay [ms]"),
          ("max_delay_ms", "max delay [ms]"), ("avg_jitter_ms", "jitter [ms]"),
@@ -48,9 +59,13 @@ _seed = _number(int, 0, False, "a non-negative integer")
 _positive_float = _number(float, 0.0, True, "a positive number")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from policies.baselines import POLICIES
+#: TrainConfig fields `packerl train` does not offer (structured values)
+TRAIN_SKIPPED = ("policy_kwargs",)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``packerl`` parser; every subcommand sets ``run`` (its handler) and
+    ``usage_error`` (its parser's error, exit status 2)."""
     parser = argparse.ArgumentParser(
         prog="packerl", description="Train, evaluate and compare routing policies on PackeRL.")
     sub = parser.add_subparsers(dest="command", required=True,
@@ -59,37 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser(
         "train", help="train FieldLines or M-Slim with PPO (defaults: the paper's B.7)",
         description="Train a GNN routing policy with stable-baselines3 PPO. Every iteration "
-                    "collects --episodes-per-iteration episodes with --envs simulators in "
+                    "collects --episodes-per-iteration episodes with --n-envs simulators in "
                     "parallel and is checkpointed; --resume continues an interrupted run. "
                     "The run directory is OUT/<policy>__<topology>__<traffic>__seed<SEED>; "
                     "pass it to `packerl evaluate --policy`.")
-    tr.add_argument("--policy", required=True, choices=["fieldlines", "mslim"])
-    tr.add_argument("--topology", default="nx-XS", help="synnet topology preset (default: nx-XS)")
-    tr.add_argument("--traffic", default="flex", help="synnet traffic preset (default: flex)")
-    tr.add_argument("--link-failures", default=None, help="none or weibull (default: none)")
-    tr.add_argument("--iterations", type=_positive_int, default=100,
-                    help="PPO iterations (default: 100 = 160,000 steps)")
-    tr.add_argument("--episodes-per-iteration", type=_positive_int, default=16,
-                    help="episodes per iteration (default: 16)")
-    tr.add_argument("--episode-steps", type=_positive_int, default=100,
-                    help="steps per episode (default: 100)")
-    tr.add_argument("--envs", type=_positive_int, default=2,
-                    help="environments stepped in parallel (default: 2)")
-    tr.add_argument("--n-epochs", type=_positive_int, default=10, help="PPO epochs (default: 10)")
-    tr.add_argument("--batch-size", type=_positive_int, default=400,
-                    help="minibatch size (default: 400)")
-    tr.add_argument("--lr", type=_positive_float, default=None,
-                    help="Adam learning rate (default: 5e-5 FieldLines, 3e-3 M-Slim)")
-    tr.add_argument("--warm-start", type=int, default=None,
-                    help="iterations executing EIGRP's actions (default: 5 FieldLines, 0 M-Slim)")
-    tr.add_argument("--eval-every", type=int, default=10,
-                    help="evaluate every N iterations, 0 = never (default: 10)")
-    tr.add_argument("--eval-episodes", type=_positive_int, default=4,
-                    help="episodes per evaluation (default: 4)")
-    tr.add_argument("--seed", type=_seed, default=0, help="seed (default: 0)")
-    tr.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
+    train_fields = add_dataclass_arguments(
+        tr, TrainConfig, skip=TRAIN_SKIPPED, required=("policy",),
+        choices={"policy": names("learned")},
+        aliases={"learning_rate": ["--lr"], "warm_start_iterations": ["--warm-start"],
+                 "n_envs": ["--envs"]})
     tr.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.set_defaults(run=_train, fields=train_fields, usage_error=tr.error)
 
     ev = sub.add_parser(
         "evaluate", help="run a policy for some episodes and write episodes.csv/summary.json",
@@ -98,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "OUT/<policy>__<topology>__<traffic>__seed<SEED>; re-running the same "
                     "command skips the episodes already finished.")
     ev.add_argument("--policy", required=True,
-                    help=f"policy name: {', '.join(sorted(POLICIES))}")
+                    help=f"policy name: {', '.join(names('baseline'))}, or a trained run "
+                         "directory or model .zip")
     ev.add_argument("--topology", default="nx-XS", help="synnet topology preset "
                     "(default: nx-XS)")
     ev.add_argument("--traffic", default="tcp_high", help="synnet traffic preset, e.g. "
@@ -117,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="simulated milliseconds per step (default: 5)")
     ev.add_argument("--per-step", action="store_true", help="also write steps.csv")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ev.set_defaults(run=_evaluate, usage_error=ev.error)
 
     cmp_ = sub.add_parser(
         "compare", help="tabulate results relative to a reference policy and plot a heatmap",
@@ -128,10 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--reference", default="eigrp", help="reference policy (default: eigrp)")
     cmp_.add_argument("--out", default=None,
                       help="heatmap PNG path (default: comparison.png next to the results)")
+    cmp_.set_defaults(run=_compare, usage_error=cmp_.error)
 
     sw = sub.add_parser(
         "sweep", help="run the trials of a sweep YAML file (Ray, or plain processes)",
-        description="Train and evaluate every trial of a sweep file (see packerl/sweep.py and "
+        description="Train and evaluate every trial of a sweep file (see packerl/app/sweep.py and "
                     "experiments/sweeps/). Runs on an embedded Ray instance on this machine "
                     "(or plain processes when Ray is not installed), or on an existing Ray "
                     "cluster with --address. Results go to OUT/<name>/trials/<trial>/; "
@@ -150,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run only these trial ids")
     sw.add_argument("--dry-run", action="store_true",
                     help="list the trials and their simulation budget, run nothing")
+    sw.set_defaults(run=_sweep, usage_error=sw.error)
 
     rp = sub.add_parser(
         "report", help="tables, heatmaps and learning curves of a sweep's results",
@@ -159,18 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "3-6, learning curves and an index.md linking them.")
     rp.add_argument("results", help="a sweep's result directory (OUT/<name> of packerl sweep)")
     rp.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
+    rp.set_defaults(run=_report, usage_error=rp.error)
     return parser
 
 
-def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from packerl.evaluation import compare, evaluate
-    from packerl.evaluation import format_number as _fmt
-    from policies.baselines import check_policy_name
-
+def _evaluate(args: argparse.Namespace) -> int:
     try:
         check_policy_name(args.policy)
     except ValueError as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     print(f"evaluating {args.policy} on {args.topology} / {args.traffic}"
           f"{' / failures: ' + args.link_failures if args.link_failures else ''}: "
           f"{args.episodes} episodes x {args.episode_steps} steps, seeds {args.seed}.."
@@ -182,7 +179,7 @@ def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                        step_ms=args.step_ms, per_step=args.per_step,
                        progress=not args.no_progress)
     except ValueError as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     except KeyboardInterrupt:
         print("\ninterrupted: finished episodes are kept; run the same command again to "
               "resume", file=sys.stderr)
@@ -193,36 +190,25 @@ def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     comp = compare([run], reference=args.policy)[0]
     means = comp.means[args.policy]
     print(f"mean over {comp.episodes[args.policy]} episodes: " + ", ".join(
-        f"{label} {_fmt(means[m])}" for m, label in SHOWN))
+        f"{label} {format_number(means[m])}" for m, label in SHOWN))
     print(f"results: {run}")
     return 0
 
 
-def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from packerl.training import TrainConfig, train
-
+def _train(args: argparse.Namespace) -> int:
     try:
-        config = TrainConfig(
-            policy=args.policy, topology=args.topology, traffic=args.traffic,
-            link_failures=None if args.link_failures in (None, "none") else args.link_failures,
-            iterations=args.iterations, episodes_per_iteration=args.episodes_per_iteration,
-            episode_steps=args.episode_steps, n_envs=args.envs, n_epochs=args.n_epochs,
-            batch_size=args.batch_size, learning_rate=args.lr,
-            warm_start_iterations=args.warm_start, eval_every=args.eval_every,
-            eval_episodes=args.eval_episodes, seed=args.seed, out=args.out)
-        from packerl.env import PackeRLEnv
-
+        config = TrainConfig(**dataclass_kwargs(args, args.fields))
         PackeRLEnv(topology=config.topology, traffic=config.traffic,
                    link_failures=config.link_failures).close()  # preset names, early
     except ValueError as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     print(f"training {config.policy} on {config.topology} / {config.traffic}: "
           f"{config.iterations} iterations x {config.steps_per_iteration} steps, "
           f"{config.n_envs} parallel environments -> {config.run_dir()}", flush=True)
     try:
         run = train(config, resume=args.resume, progress=not args.no_progress)
     except FileExistsError as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     except KeyboardInterrupt:
         print("\ninterrupted: the last finished iteration is checkpointed; add --resume to "
               "continue", file=sys.stderr)
@@ -231,14 +217,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from packerl.evaluation import compare, find_run_dirs, format_comparison, plot_comparison
-
+def _compare(args: argparse.Namespace) -> int:
     try:
         runs = find_run_dirs(args.results)
         comparisons = compare(runs, reference=args.reference)
     except (FileNotFoundError, ValueError) as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     for comp in comparisons:
         print(format_comparison(comp))
         print()
@@ -252,13 +236,11 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from packerl.sweep import SweepConfigError, load_sweep, run_sweep
-
+def _sweep(args: argparse.Namespace) -> int:
     try:
         sweep = load_sweep(args.file)
     except (FileNotFoundError, SweepConfigError) as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     trials = sweep.trials()
     if args.dry_run:
         for t in trials:
@@ -276,7 +258,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                            num_cpus=args.num_cpus, only=args.only,
                            log=lambda line: print(line, flush=True))
     except (SweepConfigError, ValueError) as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are kept; run the same command again to "
               "resume", file=sys.stderr)
@@ -288,13 +270,11 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return RUN_ERROR if result.failed else 0
 
 
-def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from packerl.report import report
-
+def _report(args: argparse.Namespace) -> int:
     try:
         index = report(args.results, args.out)
     except FileNotFoundError as exc:
-        parser.error(str(exc))
+        args.usage_error(str(exc))
     print(f"report: {index}")
     return 0
 
@@ -304,16 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        sub = parser._subparsers._group_actions[0].choices[args.command]  # for its prog
-        if args.command == "train":
-            return _train(args, sub)
-        if args.command == "evaluate":
-            return _evaluate(args, sub)
-        if args.command == "sweep":
-            return _sweep(args, sub)
-        if args.command == "report":
-            return _report(args, sub)
-        return _compare(args, sub)
+        return args.run(args)
     except SystemExit as exc:  # argparse's usage errors (status 2) and --help (status 0)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 

@@ -2,9 +2,9 @@
 """Experiment sweeps: a small YAML file of trials, run on Ray (or plain processes), resumable.
 
 A **trial** is one (policy, training topology, training traffic, seed): it trains the policy
-first when the policy is learned (``fieldlines``, ``mslim``; :func:`packerl.training.train`),
+first when the policy is learned (``fieldlines``, ``mslim``; :func:`packerl.app.training.train`),
 then evaluates it on every cell of the evaluation grid (topologies x traffics x link failures,
-:func:`packerl.evaluation.evaluate`). Baselines (``ospf``, ``eigrp``, ``random_nh``,
+:func:`packerl.app.evaluate.evaluate`). Baselines (``ospf``, ``eigrp``, ``random_nh``,
 ``random_lw``) are trials without training and one seed (their results do not depend on it:
 every policy is evaluated on the same scenario seeds ``evaluation.seed + i``).
 
@@ -47,7 +47,7 @@ Re-running the same command skips finished trials; an unfinished one resumes its
 from the last checkpoint and its evaluations from the last finished episode.
 
 Example:
-    >>> from packerl.sweep import load_sweep
+    >>> from packerl.app.sweep import load_sweep
     >>> sweep = load_sweep("experiments/sweeps/fig3_smoke.yaml")  # doctest: +SKIP
     >>> [t.trial_id for t in sweep.trials()][:2]  # doctest: +SKIP
     ['eigrp', 'ospf']
@@ -64,11 +64,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-BASELINES = ("eigrp", "ospf", "random_lw", "random_nh")
-LEARNED = ("fieldlines", "mslim")
-#: training setup of the learned policies when the sweep file does not give one (Section 6.3)
-DEFAULT_TRAIN_SCENARIOS = {"fieldlines": {"topology": "nx-XS", "traffic": "flex"},
-                           "mslim": {"topology": "nsfnet+geant2", "traffic": "flex"}}
+from packerl.app.evaluate import evaluate
+from packerl.app.training import TrainConfig, train
+from policies.registry import entry, names
+from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
+
 TOP_KEYS = ("name", "description", "policies", "seeds", "training", "evaluation", "resources")
 EVAL_KEYS = ("topologies", "traffics", "link_failures", "episodes", "episode_steps", "seed")
 RESOURCE_KEYS = ("cpus_per_trial", "max_retries")
@@ -138,7 +138,7 @@ class Sweep:
                       "eval_seed": int(self.evaluation["seed"]), "cpus": self.cpus_per_trial}
         for p in self.policies:
             name = p["name"]
-            if name in BASELINES:
+            if not entry(name).learned:
                 out.append(Trial(trial_id=name, policy=name, seed=None, train=None, **common))
                 continue
             for seed in self.seeds:
@@ -190,9 +190,6 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
     Raises:
         SweepConfigError: for unknown keys, policies, presets and out-of-range numbers.
     """
-    from packerl.training import TrainConfig
-    from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
-
     _check_keys("(top level)", data, TOP_KEYS)
     for key in ("name", "policies", "evaluation"):
         if key not in data:
@@ -213,11 +210,11 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
             p = {"name": p}
         _check_keys(where, p, ("name", "train", "models_from"))
         pname = p.get("name")
-        if pname not in BASELINES + LEARNED:
-            raise _fail(where, f"unknown policy {pname!r}; valid: {list(BASELINES + LEARNED)}")
-        entry: dict[str, Any] = {"name": pname}
-        if pname in LEARNED:
-            train = {**DEFAULT_TRAIN_SCENARIOS[pname], **(p.get("train") or {})}
+        if pname not in names():
+            raise _fail(where, f"unknown policy {pname!r}; valid: {list(names())}")
+        item: dict[str, Any] = {"name": pname}
+        if entry(pname).learned:
+            train = {**entry(pname).train_scenario, **(p.get("train") or {})}
             _check_keys(f"{where}.train", train, tuple(sorted(train_fields)))
             if train["topology"] not in TOPOLOGY_PRESETS:
                 raise _fail(f"{where}.train.topology", f"unknown preset "
@@ -225,19 +222,19 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
             if train["traffic"] not in TRAFFIC_PRESETS:
                 raise _fail(f"{where}.train.traffic", f"unknown preset {train['traffic']!r}; "
                             f"valid: {traffics}")
-            entry["train"] = train
+            item["train"] = train
             models_from = p.get("models_from")
             if models_from is not None:
                 if not isinstance(models_from, str) or not models_from or "/" in models_from:
                     raise _fail(f"{where}.models_from", "expected the `name` of another sweep "
                                 f"in the same --out directory, found {models_from!r}")
-                entry["models_from"] = models_from
+                item["models_from"] = models_from
         elif p.get("train") or p.get("models_from"):
             raise _fail(where, f"`{pname}` is a baseline and is not trained; remove `train` "
                         "and `models_from`")
         if any(e["name"] == pname for e in policies):
             raise _fail(where, f"policy `{pname}` is listed twice")
-        policies.append(entry)
+        policies.append(item)
 
     seeds = data.get("seeds", [0])
     if isinstance(seeds, int):
@@ -349,8 +346,6 @@ def trained_model_of(trial_json: dict[str, Any], tdir: Path) -> Path:
     Raises:
         FileNotFoundError: that sweep has not finished training this trial yet.
     """
-    from packerl.training import TrainConfig
-
     source = Path(tdir).parents[1].parent / trial_json["models_from"] / "trials" / \
         trial_json["trial_id"]
     spec = source / TRIAL_FILE
@@ -373,9 +368,6 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
     Trains (resuming a checkpoint if there is one), evaluates every grid cell (resuming
     finished episodes), then writes ``DONE``. Returns a small status dict.
     """
-    from packerl.evaluation import evaluate
-    from packerl.training import TrainConfig, train
-
     t0 = time.monotonic()
     path = Path(tdir)
     cells = [EvalCell(**c) for c in trial_json["cells"]]
@@ -585,5 +577,5 @@ def _run_processes(sweep: Sweep, todo: list[Trial], root: Path, num_cpus: int | 
             raise
 
 
-__all__ = ["BASELINES", "LEARNED", "EvalCell", "Sweep", "SweepConfigError", "SweepResult",
+__all__ = ["EvalCell", "Sweep", "SweepConfigError", "SweepResult",
            "Trial", "load_sweep", "parse_sweep", "run_sweep", "run_trial"]

@@ -1,0 +1,299 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Evaluate a routing policy over many episodes, in parallel, with resumable result files.
+
+Episode ``i`` resets the environment with seed ``seed + i`` and seeds the policy with the same
+number, so results depend only on ``(policy, topology, traffic, link_failures, episode_steps,
+step_ms, seed)`` and never on the number of worker processes. Every worker process builds its
+own environment (and simulator) and policy per episode.
+
+Results go to ``out_dir/<policy>__<topology>__<traffic>__seed<seed>`` (with ``__<failures>``
+appended when link failures are on); :mod:`packerl.app.results` describes the files.
+
+Example:
+    >>> from packerl.app.evaluate import evaluate
+    >>> run = evaluate("eigrp", "nx-XS", "udp_low", episodes=2, seed=1, out_dir="results",
+    ...                episode_steps=5, workers=1, progress=False)  # doctest: +SKIP
+    >>> sorted(p.name for p in run.iterdir())  # doctest: +SKIP
+    ['config.json', 'episodes.csv', 'summary.json']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from packerl import ENV_ID, LINK_WEIGHTS_ENV_ID
+from packerl.app.results import (
+    CONFIG_FILE,
+    EPISODE_COLUMNS,
+    EPISODE_METRICS,
+    EPISODES_FILE,
+    STEP_COLUMNS,
+    STEP_METRICS,
+    STEPS_FILE,
+    SUMMARY_FILE,
+    Appender,
+    load_episodes,
+    read_csv,
+    summarize,
+    write_csv,
+)
+from policies.registry import check_policy_name, is_learned_model, make_policy, policy_slug
+from policies.runs import load_run
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What determines an evaluation's results (the number of episodes only extends it)."""
+
+    policy: str
+    topology: str
+    traffic: str
+    seed: int
+    link_failures: str | None = None
+    episode_steps: int = 100
+    step_ms: float = 5.0
+    action_type: str = "next_hop"
+    synnet_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_name(self) -> str:
+        name = f"{policy_slug(self.policy)}__{self.topology}__{self.traffic}__seed{self.seed}"
+        if self.link_failures not in (None, "none"):
+            name += f"__{self.link_failures}"
+        return name
+
+    def env_kwargs(self) -> dict[str, Any]:
+        return dict(topology=self.topology, traffic=self.traffic,
+                    link_failures=self.link_failures, episode_steps=self.episode_steps,
+                    step_ms=self.step_ms, synnet_kwargs=dict(self.synnet_kwargs))
+
+    @property
+    def env_id(self) -> str:
+        return ENV_ID if self.action_type == "next_hop" else LINK_WEIGHTS_ENV_ID
+
+
+# --------------------------------------------------------------------------------- workers
+
+
+def make_env(config: EvalConfig):
+    """The environment an evaluation uses (validates the configuration's names)."""
+    return gym.make(config.env_id, **config.env_kwargs())
+
+
+def run_episode(config: EvalConfig, episode: int,
+                per_step: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run episode ``episode`` of ``config`` in this process.
+
+    Returns:
+        ``(row, step_rows)``: the episode's CSV row and (with ``per_step``) its step rows.
+    """
+    seed = config.seed + episode
+    started = time.perf_counter()
+    env = make_env(config)
+    try:
+        policy = make_policy(config.policy, env, seed=seed)
+        obs, info = env.reset(seed=seed)
+        policy.reset()
+        inference, steps = [], []
+        truncated = terminated = False
+        while not (truncated or terminated):
+            t0 = time.perf_counter()
+            action = policy.act(obs)
+            inference.append((time.perf_counter() - t0) * 1e3)
+            obs, reward, terminated, truncated, info = env.step(action)
+            if per_step:
+                m = info["metrics"]
+                steps.append({"episode": episode, "step": info["step"] - 1,
+                              "reward": float(reward), **{k: m.get(k, math.nan)
+                                                          for k in STEP_METRICS},
+                              "inference_ms": inference[-1]})
+        summary = info["episode_metrics"]
+    finally:
+        env.close()
+    row: dict[str, Any] = {"episode": episode, "seed": seed, "num_nodes": info["num_nodes"],
+                           "num_edges": info["num_edges"], "steps": int(summary["steps"])}
+    row.update({k: float(summary.get(k, math.nan)) for k in EPISODE_METRICS})
+    row["inference_ms"] = float(np.mean(inference))
+    row["wall_s"] = time.perf_counter() - started
+    return row, steps
+
+
+def _worker(config: EvalConfig, episode: int, per_step: bool):
+    try:
+        return run_episode(config, episode, per_step)
+    except Exception as exc:  # travel back with the episode that failed
+        raise RuntimeError(f"episode {episode} (reset seed {config.seed + episode}) of "
+                           f"`{config.run_name}` failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _json_config(config: EvalConfig) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(config)))
+
+
+# ---------------------------------------------------------------------------------- evaluate
+
+
+def evaluate(
+    policy_name: str,
+    topology: str,
+    traffic: str,
+    episodes: int,
+    seed: int,
+    out_dir: str | os.PathLike,
+    link_failures: str | None = None,
+    episode_steps: int = 100,
+    workers: int | None = None,
+    *,
+    step_ms: float = 5.0,
+    action_type: str = "next_hop",
+    per_step: bool = False,
+    progress: bool = True,
+    synnet_kwargs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Evaluate ``policy_name`` for ``episodes`` episodes and write the result files.
+
+    Args:
+        policy_name: a registered baseline or a trained model (see
+            :func:`policies.registry.make_policy`).
+        topology, traffic, link_failures: synnet presets.
+        episodes: number of episodes (episode ``i`` uses reset seed ``seed + i``).
+        seed: base seed.
+        out_dir: parent directory of the run directory.
+        episode_steps: steps per episode (default: 100).
+        workers: worker processes (default: ``min(os.cpu_count(), episodes to run)``); with 1
+            the episodes run in this process.
+        step_ms: simulated ms per step (default: 5).
+        action_type: environment variant, ``"next_hop"`` or ``"link_weights"``.
+        per_step: also write ``steps.csv``.
+        progress: show a tqdm progress bar.
+        synnet_kwargs: extra overrides for ``synnet.generate``.
+
+    Returns:
+        The run directory.
+
+    Raises:
+        ValueError: unknown policy/preset names, out-of-range numbers, or a run directory
+            holding results of a different configuration.
+    """
+    from tqdm.auto import tqdm
+
+    check_policy_name(policy_name)
+    for what, value in (("episodes", episodes), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"`{what}` must be an integer, got {value!r}")
+    if episodes < 1:
+        raise ValueError(f"`episodes` must be >= 1, got {episodes}")
+    if seed < 0:
+        raise ValueError(f"`seed` must be >= 0, got {seed}")
+    if workers is not None and (isinstance(workers, bool) or int(workers) != workers
+                                or workers < 1):
+        raise ValueError(f"`workers` must be an integer >= 1, got {workers!r}")
+    if link_failures == "none":
+        link_failures = None
+    if is_learned_model(policy_name):  # the env variant the model was trained for
+        action_type = load_run(policy_name).action_type
+    config = EvalConfig(policy=policy_name, topology=topology, traffic=traffic, seed=int(seed),
+                        link_failures=link_failures, episode_steps=int(episode_steps),
+                        step_ms=float(step_ms), action_type=action_type,
+                        synnet_kwargs=dict(synnet_kwargs or {}))
+    env = make_env(config)  # validates names and numbers before anything is written
+    try:
+        make_policy(policy_name, env, seed=0)
+    finally:
+        env.close()
+
+    run_dir = Path(out_dir) / config.run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    wanted = _json_config(config)
+    config_path = run_dir / CONFIG_FILE
+    if config_path.exists():
+        stored = json.loads(config_path.read_text())
+        if stored != wanted:
+            diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+            raise ValueError(f"`{run_dir}` holds results of a different configuration "
+                             f"(stored vs requested: {diff}); use another output directory "
+                             "or delete it")
+    else:
+        config_path.write_text(json.dumps(wanted, indent=2) + "\n")
+
+    episodes_path, steps_path = run_dir / EPISODES_FILE, run_dir / STEPS_FILE
+    rows = {int(r["episode"]): r for r in read_csv(episodes_path, EPISODE_COLUMNS)}
+    write_csv(episodes_path, EPISODE_COLUMNS, [rows[i] for i in sorted(rows)])
+    if per_step:  # keep only steps of finished episodes (a crash may leave a partial one)
+        steps = [r for r in read_csv(steps_path, STEP_COLUMNS) if int(r["episode"]) in rows]
+        write_csv(steps_path, STEP_COLUMNS, steps)
+    todo = [i for i in range(episodes) if i not in rows]
+    workers = int(workers) if workers is not None else max(1, min(os.cpu_count() or 1,
+                                                                  len(todo)))
+
+    ep_out = Appender(episodes_path, EPISODE_COLUMNS)
+    st_out = Appender(steps_path, STEP_COLUMNS) if per_step else None
+    bar = tqdm(total=episodes, initial=episodes - len(todo), desc=config.run_name,
+               unit="ep", disable=not progress, dynamic_ncols=True)
+
+    def record(result: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+        row, step_rows = result
+        if st_out is not None:
+            st_out.write(step_rows)
+        ep_out.write([row])
+        rows[row["episode"]] = row
+        bar.update(1)
+
+    try:
+        if todo and workers == 1:
+            for i in todo:
+                record(_worker(config, i, per_step))
+        elif todo:
+            ctx = multiprocessing.get_context(
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                else "spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                     mp_context=ctx) as pool:
+                pending: set[Future] = {pool.submit(_worker, config, i, per_step)
+                                        for i in todo}
+                try:
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            record(fut.result())
+                except BaseException:
+                    for fut in pending:
+                        fut.cancel()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+    finally:
+        bar.close()
+        ep_out.close()
+        if st_out is not None:
+            st_out.close()
+
+    ordered = [rows[i] for i in sorted(rows)]
+    write_csv(episodes_path, EPISODE_COLUMNS, ordered)
+    if per_step:
+        steps = sorted(read_csv(steps_path, STEP_COLUMNS),
+                       key=lambda r: (int(r["episode"]), int(r["step"])))
+        write_csv(steps_path, STEP_COLUMNS, steps)
+    numeric = load_episodes(run_dir)
+    selected = [r for r in numeric if r["episode"] < episodes]
+    summary = {
+        "config": wanted,
+        "episodes": len(selected),
+        "episode_indices": [r["episode"] for r in selected],
+        "metrics": summarize(selected),
+    }
+    (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    return run_dir
+
+
+__all__ = ["EvalConfig", "evaluate", "make_env", "run_episode"]
