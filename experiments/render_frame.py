@@ -15,7 +15,7 @@ import gymnasium as gym
 import matplotlib.image
 
 import packerl
-from policies.registry import make_policy
+from policies.factory import make_policy
 
 
 def main(argv: list[str] | None = None) -> int:

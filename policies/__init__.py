@@ -3,8 +3,9 @@
 classic and random baselines (:mod:`policies.baselines`), the learned GNN policies
 (:mod:`policies.fieldlines`, :mod:`policies.mslim`, built on :mod:`policies.mpn`; they need
 torch, so they are imported lazily), the one registry of policy names
-(:mod:`policies.registry`) and the loader of trained runs (:mod:`policies.runs`,
-:mod:`policies.learned`).
+(:mod:`policies.registry`), the loader of trained runs (:mod:`policies.runs`,
+:mod:`policies.learned`) and :func:`~policies.factory.make_policy`, which builds any of them by
+name.
 
 This layer reads the environment core (``packerl`` without ``packerl.app``) and never the
 application layer (training, evaluation, sweeps, reports, CLI).
@@ -12,21 +13,15 @@ application layer (training, evaluation, sweeps, reports, CLI).
 
 from policies.base import ACTION_TYPES, ActionType, Policy
 from policies.baselines import EIGRP, OSPF, RandomLinkWeights, RandomNextHop, ShortestPathPolicy
-from policies.registry import (
-    REGISTRY,
-    PolicyEntry,
-    check_policy_name,
-    entry,
-    make_policy,
-    names,
-    policy_label,
-    register,
-)
+from policies.factory import check_policy_name, make_policy
+from policies.learned import LearnedPolicy
+from policies.registry import REGISTRY, PolicyEntry, entry, names, policy_label, register
 
 __all__ = [
     "ACTION_TYPES",
     "EIGRP",
     "OSPF",
+    "LearnedPolicy",
     "REGISTRY",
     "ActionType",
     "Policy",
@@ -49,7 +44,6 @@ _LAZY = {
     "obs_to_batch": "policies.sb3_common",
     "FieldLinesPolicy": "policies.fieldlines",
     "MSlimPolicy": "policies.mslim",
-    "LearnedPolicy": "policies.learned",
 }
 
 

@@ -5,8 +5,7 @@ The CLI's choices, training (learning rate, warm start, the encoding a policy is
 evaluation, sweeps and reports (labels and column order) all read :data:`REGISTRY`. Adding a
 policy means adding one :class:`PolicyEntry` (or calling :func:`register`).
 
-Besides registered names, :func:`make_policy` accepts a trained run: a run directory of
-``packerl train`` or a model ``.zip`` in one (see :mod:`policies.runs`).
+:mod:`policies.factory` builds a policy from a registered name or a trained run.
 
 Example:
     >>> [e.name for e in REGISTRY]
@@ -20,7 +19,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -135,73 +133,12 @@ def display_rank(name: str) -> tuple[int, str]:
     return (order.index(name) if name in order else len(order), name)
 
 
-def is_learned_model(name: Any) -> bool:
-    """True if ``name`` is a trained model: a ``.zip`` file or a run directory of
-    ``packerl train``."""
-    if not isinstance(name, str) or name in names():
-        return False
-    from policies.runs import is_trained_run
-
-    return is_trained_run(name)
-
-
-def policy_slug(name: str) -> str:
-    """A file-name-safe identifier of a policy (trained models: ``learned-<run or file>``)."""
-    if is_learned_model(name):
-        p = Path(name)
-        return "learned-" + (p.parent.name + "-" + p.stem if p.suffix == ".zip" else p.name)
-    return name
-
-
-def check_policy_name(name: str) -> str:
-    """Return ``name`` if :func:`make_policy` accepts it (a registered baseline or a trained
-    model), else raise ``ValueError`` saying what is accepted."""
-    if is_learned_model(name):
-        return name
-    e = entry(name) if not (isinstance(name, str) and name.endswith(".zip")) else None
-    if e is None:
-        raise ValueError(f"unknown policy `{name}` (no trained model at `{name}`); valid: "
-                         f"{sorted(names())} or a trained model")
-    if e.learned:
-        raise ValueError(f"`{name}` must be trained first: run `packerl train --policy {name}` "
-                         "and pass its run directory")
-    return name
-
-
-def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> Any:
-    """Build the policy called ``name`` for ``env`` (padding and action format from the env).
-
-    Args:
-        name: a registered baseline (``"eigrp"``, ``"ospf"``, ``"random_nh"``,
-            ``"random_lw"``) or a trained model (run directory or ``.zip``).
-        env: a PackeRL environment (wrapped or not).
-        seed: seed for the random policies (ignored by the deterministic ones).
-        **kwargs: extra constructor arguments.
-
-    Raises:
-        ValueError: for a name :func:`check_policy_name` refuses or an action type the policy
-            cannot produce.
-    """
-    if is_learned_model(check_policy_name(name)):
-        from policies.learned import LearnedPolicy
-
-        return LearnedPolicy.from_env(env, path=name)
-    e = entry(name)
-    if e.seeded:
-        kwargs.setdefault("seed", seed)
-    return e.load().from_env(env, **kwargs)
-
-
 __all__ = [
     "REGISTRY",
     "PolicyEntry",
-    "check_policy_name",
     "display_rank",
     "entry",
-    "is_learned_model",
-    "make_policy",
     "names",
     "policy_label",
-    "policy_slug",
     "register",
 ]

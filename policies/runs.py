@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from packerl.spaces import ActionFormat
+from policies.registry import entry
 
 RUN_FILE = "policy.json"
 RUN_FORMAT = 1
@@ -66,8 +67,6 @@ def write_description(run_dir: Path, description: dict[str, Any]) -> Path:
 
 def _legacy_description(config_path: Path) -> dict[str, Any]:
     """The description of a run written before :data:`RUN_FILE` (from its config.json)."""
-    from policies.registry import entry
-
     config = json.loads(config_path.read_text())
     e = entry(config.get("policy", ""))
     fmt = ActionFormat(e.action_type, **e.train_env_kwargs)
@@ -78,8 +77,8 @@ def _legacy_description(config_path: Path) -> dict[str, Any]:
 def is_trained_run(path: str | os.PathLike) -> bool:
     """True for a run directory of ``packerl train`` or a ``.zip`` file."""
     p = Path(path)
-    return (p.is_file() and p.suffix == ".zip") or (p / RUN_FILE).is_file() or \
-        (p / "config.json").is_file() and any((p / m).is_file() for m in MODEL_FILES)
+    return ((p.is_file() and p.suffix == ".zip") or (p / RUN_FILE).is_file()
+            or ((p / "config.json").is_file() and any((p / m).is_file() for m in MODEL_FILES)))
 
 
 def load_run(path: str | os.PathLike) -> TrainedRun:

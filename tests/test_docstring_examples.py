@@ -8,7 +8,8 @@ import importlib
 
 import pytest
 
-MODULES = ["packerl.env", "policies.base", "policies.baselines", "policies.registry"]
+MODULES = ["packerl.env", "policies.base", "policies.baselines", "policies.registry",
+           "policies.factory"]
 
 
 @pytest.mark.parametrize("name", MODULES)

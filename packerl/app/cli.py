@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from packerl.app.compare import compare, format_comparison, format_number
 from packerl.app.evaluate import evaluate
@@ -32,7 +34,8 @@ from packerl.app.results import find_run_dirs
 from packerl.app.sweep import SweepConfigError, load_sweep, run_sweep
 from packerl.app.training import TrainConfig, train
 from packerl.env import PackeRLEnv
-from policies.registry import check_policy_name, names
+from policies.factory import check_policy_name
+from policies.registry import names
 
 USAGE_ERROR, RUN_ERROR, INTERRUPTED = 2, 1, 130
 SHOWN = (("total_goodput_mb", "goodput [MB]"), ("avg_delay_ms", "avg delay [ms]"),
@@ -63,6 +66,15 @@ _positive_float = _number(float, 0.0, True, "a positive number")
 TRAIN_SKIPPED = ("policy_kwargs",)
 
 
+def _command(sub: Any, run: Callable[[argparse.Namespace], int], name: str, **kwargs: Any
+             ) -> argparse.ArgumentParser:
+    """A subcommand whose parsed arguments carry its handler (``run``) and its parser's
+    ``usage_error`` (argparse's error: one line, exit status 2)."""
+    parser = sub.add_parser(name, **kwargs)
+    parser.set_defaults(run=run, usage_error=parser.error)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``packerl`` parser; every subcommand sets ``run`` (its handler) and
     ``usage_error`` (its parser's error, exit status 2)."""
@@ -71,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True,
                                 metavar="{train,evaluate,compare,sweep,report}")
 
-    tr = sub.add_parser(
-        "train", help="train FieldLines or M-Slim with PPO (defaults: the paper's B.7)",
+    tr = _command(
+        sub, _train, "train",
+        help="train FieldLines or M-Slim with PPO (defaults: the paper's B.7)",
         description="Train a GNN routing policy with stable-baselines3 PPO. Every iteration "
                     "collects --episodes-per-iteration episodes with --n-envs simulators in "
                     "parallel and is checkpointed; --resume continues an interrupted run. "
@@ -85,10 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
                  "n_envs": ["--envs"]})
     tr.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
-    tr.set_defaults(run=_train, fields=train_fields, usage_error=tr.error)
+    tr.set_defaults(fields=train_fields)
 
-    ev = sub.add_parser(
-        "evaluate", help="run a policy for some episodes and write episodes.csv/summary.json",
+    ev = _command(
+        sub, _evaluate, "evaluate",
+        help="run a policy for some episodes and write episodes.csv/summary.json",
         description="Run a routing policy on fresh synnet scenarios (episode i uses reset "
                     "seed SEED + i) in parallel worker processes. Results go to "
                     "OUT/<policy>__<topology>__<traffic>__seed<SEED>; re-running the same "
@@ -114,10 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="simulated milliseconds per step (default: 5)")
     ev.add_argument("--per-step", action="store_true", help="also write steps.csv")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
-    ev.set_defaults(run=_evaluate, usage_error=ev.error)
 
-    cmp_ = sub.add_parser(
-        "compare", help="tabulate results relative to a reference policy and plot a heatmap",
+    cmp_ = _command(
+        sub, _compare, "compare",
+        help="tabulate results relative to a reference policy and plot a heatmap",
         description="Group result directories by topology/traffic/failures and show each "
                     "policy's mean metrics relative to the reference policy (as in the "
                     "paper's Figures 3-4).")
@@ -126,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--reference", default="eigrp", help="reference policy (default: eigrp)")
     cmp_.add_argument("--out", default=None,
                       help="heatmap PNG path (default: comparison.png next to the results)")
-    cmp_.set_defaults(run=_compare, usage_error=cmp_.error)
 
-    sw = sub.add_parser(
-        "sweep", help="run the trials of a sweep YAML file (Ray, or plain processes)",
+    sw = _command(
+        sub, _sweep, "sweep",
+        help="run the trials of a sweep YAML file (Ray, or plain processes)",
         description="Train and evaluate every trial of a sweep file (see packerl/app/sweep.py and "
                     "experiments/sweeps/). Runs on an embedded Ray instance on this machine "
                     "(or plain processes when Ray is not installed), or on an existing Ray "
@@ -149,17 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run only these trial ids")
     sw.add_argument("--dry-run", action="store_true",
                     help="list the trials and their simulation budget, run nothing")
-    sw.set_defaults(run=_sweep, usage_error=sw.error)
 
-    rp = sub.add_parser(
-        "report", help="tables, heatmaps and learning curves of a sweep's results",
+    rp = _command(
+        sub, _report, "report",
+        help="tables, heatmaps and learning curves of a sweep's results",
         description="Aggregate a sweep's per-episode results (mean over episodes, then "
                     "mean/min/max over seeds and the better half of seeds, relative to EIGRP) "
                     "into Markdown/CSV tables, heatmaps in the style of the paper's Figures "
                     "3-6, learning curves and an index.md linking them.")
     rp.add_argument("results", help="a sweep's result directory (OUT/<name> of packerl sweep)")
     rp.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
-    rp.set_defaults(run=_report, usage_error=rp.error)
     return parser
 
 

@@ -49,7 +49,7 @@ from packerl.app.results import (
     summarize,
     write_csv,
 )
-from policies.registry import check_policy_name, is_learned_model, make_policy, policy_slug
+from policies.factory import check_policy_name, is_learned_model, make_policy, policy_slug
 from policies.runs import load_run
 
 @dataclass(frozen=True)

@@ -49,18 +49,23 @@ def test_compare_prints_table_and_saves_png(results, capsys, tmp_path):
     assert main(["compare", *[str(p) for p in results.iterdir()]]) == 0
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["evaluate", "--policy", "dijkstra"], "unknown policy `dijkstra`"),
-    (["evaluate", "--policy", "eigrp", "--topology", "nx-XXS"], "unknown topology preset"),
-    (["evaluate", "--policy", "eigrp", "--traffic", "tcp_huge"], "tcp_huge"),
-    (["evaluate", "--policy", "eigrp", "--link-failures", "often"], "often"),
-    (["evaluate", "--policy", "eigrp", "--episodes", "0"], "expected a positive integer"),
-    (["evaluate", "--policy", "eigrp", "--seed", "x"], "expected a non-negative integer"),
-    (["evaluate"], "the following arguments are required: --policy"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    ([], "the following arguments are required"),
-])
-def test_bad_usage_exits_2_with_message(argv, message, capsys, tmp_path):
+#: command line (split on spaces) -> what its one-line usage error says
+BAD_USAGE = {
+    "evaluate --policy dijkstra": "unknown policy `dijkstra`",
+    "evaluate --policy eigrp --topology nx-XXS": "unknown topology preset",
+    "evaluate --policy eigrp --traffic tcp_huge": "tcp_huge",
+    "evaluate --policy eigrp --link-failures often": "often",
+    "evaluate --policy eigrp --episodes 0": "expected a positive integer",
+    "evaluate --policy eigrp --seed x": "expected a non-negative integer",
+    "evaluate": "the following arguments are required: --policy",
+    "frobnicate": "invalid choice: 'frobnicate'",
+    "": "the following arguments are required",
+}
+
+
+@pytest.mark.parametrize("command", BAD_USAGE)
+def test_bad_usage_exits_2_with_message(command, capsys, tmp_path):
+    argv, message = command.split(), BAD_USAGE[command]
     if argv and argv[0] == "evaluate":
         argv = [*argv, "--out", str(tmp_path / "out"), "--episode-steps", "2"]
     assert main(argv) == 2

@@ -15,6 +15,7 @@ from packerl.app.cli import build_parser
 from packerl.app.training import TrainConfig
 from policies import registry
 from policies.base import Policy
+from policies.factory import make_policy
 from policies.registry import REGISTRY, PolicyEntry, display_rank, entry, names, register
 from policies.runs import RUN_FILE, load_run
 
@@ -65,7 +66,7 @@ def test_a_registered_policy_is_usable_by_name(monkeypatch):
         register(PolicyEntry("eigrp2", "x", "policies.baselines:EIGRP", "baseline", "next_hop"))
     env = gym.make("packerl/PackeRL-v0", topology="nx-XS", traffic="udp_low", episode_steps=2)
     try:
-        policy = registry.make_policy("eigrp2", env)
+        policy = make_policy("eigrp2", env)
         assert registry.policy_label("eigrp2") == "EIGRP (copy)"
         obs, _ = env.reset(seed=1)
         assert env.action_space.contains(policy.act(obs))

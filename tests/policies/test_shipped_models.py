@@ -17,7 +17,7 @@ import pytest
 import packerl
 from packerl.routing import next_hops_from_weights
 from packerl.spaces import graph_of
-from policies.registry import make_policy
+from policies.factory import make_policy
 
 RUNS = Path(__file__).resolve().parents[2] / "experiments" / "runs"
 CASES = [
