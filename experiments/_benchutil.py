@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Shared helpers for the simulator benchmarks (routing, machine info, result files).
-
-``eigrp_next_hops`` is a stand-in until the packerl routing module exists.
-"""
+"""Shared helpers for the simulator benchmarks: EIGRP routing, raw-mode runs and the
+comparison of their counters, machine info, result files."""
 
 from __future__ import annotations
 
@@ -10,6 +8,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -19,6 +18,16 @@ from typing import Any
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: the SPEC's target (not a measurement) for an episode's wall time through the client or the
+#: Gymnasium env divided by the raw mode's simulation time of the same scenario
+TARGET_RATIO = 1.10
+#: global features that are per-step counters; raw mode reports their sums as ``total_<name>``
+COUNTERS = [
+    "sent_bytes", "received_bytes", "dropped_bytes", "retransmitted_bytes", "sent_packets",
+    "received_packets", "dropped_packets", "retransmitted_packets", "drop_queue_bytes",
+    "drop_no_route_bytes", "drop_ttl_bytes", "drop_link_down_bytes", "drop_other_bytes",
+    "app_sent_bytes", "app_received_bytes", "demands_started", "demands_completed", "events",
+]
 
 
 def eigrp_next_hops(topology: Any) -> np.ndarray:
@@ -31,6 +40,57 @@ def eigrp_next_hops(topology: Any) -> np.ndarray:
     w = eigrp_weights(topology.datarate_bps, topology.delay_ms)
     edge_index = np.concatenate([edges.T, edges[:, ::-1].T], axis=1)
     return next_hops_from_weights(int(topology.num_nodes), edge_index, np.concatenate([w, w]))
+
+
+def counter_columns() -> list[int]:
+    """Where the :data:`COUNTERS` are in a state's ``global_features``."""
+    from packerl.sim import GLOBAL_FEATURES
+
+    return [GLOBAL_FEATURES.index(c) for c in COUNTERS]
+
+
+def children_cpu_seconds() -> float:
+    """user + system CPU seconds of this process's finished children."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_raw(path: Path) -> dict[str, Any]:
+    """Simulate a raw episode file (``packerl.sim.write_raw_episode``) in raw mode.
+
+    Returns the simulator's ``run_seconds`` and ``setup_seconds``, the process's wall and CPU
+    seconds (start-up, file read and setup included), ``events_per_second``, the episode's
+    ``totals`` of every :data:`COUNTERS` entry and ``demands_active_end``.
+    """
+    import time
+
+    from packerl.sim import run_raw_episode
+
+    c0 = children_cpu_seconds()
+    t0 = time.perf_counter()
+    res = run_raw_episode(path)
+    wall = time.perf_counter() - t0
+    return {
+        "run_seconds": float(res["run_seconds"]),
+        "setup_seconds": float(res["setup_seconds"]),
+        "process_wall_seconds": wall,
+        "process_cpu_seconds": children_cpu_seconds() - c0,
+        "events_per_second": float(res["events_per_second"]),
+        "totals": {c: float(res[f"total_{c}"]) for c in COUNTERS},
+        "demands_active_end": float(res["demands_active"]),
+    }
+
+
+def totals_mismatches(rep: int, runs: dict[str, dict[str, Any]]) -> list[str]:
+    """How two runs of one scenario disagree (``{name: run}`` with ``totals`` of the
+    :data:`COUNTERS` and ``demands_active_end``), one sentence per difference."""
+    (name_a, a), (name_b, b) = runs.items()
+    out = [f"rep {rep}: {c}: {name_a} {a['totals'][c]!r} != {name_b} {b['totals'][c]!r}"
+           for c in COUNTERS if a["totals"][c] != b["totals"][c]]
+    if a["demands_active_end"] != b["demands_active_end"]:
+        out.append(f"rep {rep}: demands_active at end: {name_a} {a['demands_active_end']} != "
+                   f"{name_b} {b['demands_active_end']}")
+    return out
 
 
 def machine_info() -> dict[str, Any]:

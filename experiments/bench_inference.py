@@ -5,9 +5,10 @@ Targets (SPEC): FieldLines <= 10 ms and M-Slim <= 100 ms at 250 nodes on one CPU
 FieldLines: observation -> next-hop action (its APSP is cached per topology and reported
 apart). M-Slim: observation -> link weights, plus the environment's weights -> next hops
 (SciPy Dijkstra), which it needs every step. EIGRP: weights -> next hops once per topology.
-Untrained policies: inference cost does not depend on the weights' values.
+Untrained policies on synthetic observations (:mod:`experiments.synthetic`): inference cost
+does not depend on the weights' or the features' values.
 
-Usage: python experiments/bench_inference.py [--quick]
+Usage: python experiments/bench_inference.py [--quick] [--sizes 10 25]
 """
 
 from __future__ import annotations
@@ -22,24 +23,138 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments._benchutil import markdown_table, write_results  # noqa: E402
+from experiments._benchutil import load_sentence, markdown_table, write_results  # noqa: E402
+from experiments.synthetic import synthetic_observation  # noqa: E402
 
 SIZES = {"nx-XS": 10, "nx-S": 25, "nx-M": 50, "nx-L": 100, "nx-XL": 250}
+#: the SPEC's targets (not measurements): milliseconds per step at 250 nodes on one core
+TARGET_MS = {"FieldLines": 10.0, "M-Slim": 100.0}
 
 
-def eigrp_ms(num_nodes: int, repeats: int) -> float:
-    """Median time of EIGRP's weights -> next hops on the FieldLines benchmark topology."""
+class _Threads:
+    """Set torch's intra-op threads for a measurement (None: leave them), then restore."""
+
+    def __init__(self, threads: int | None):
+        self.threads = threads
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.old = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+
+    def __exit__(self, *exc) -> None:
+        import torch
+
+        torch.set_num_threads(self.old)
+
+
+def fieldlines_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: int = 0,
+                         threads: int | None = 1, deterministic: bool = True
+                         ) -> dict[str, float]:
+    """Time one FieldLines action (obs -> next-hop action) on a ``num_nodes`` topology.
+
+    The APSP is cached after the first call (same topology), as in an episode without link
+    failures; ``apsp_ms`` reports that one-off cost separately.
+
+    Returns:
+        ``num_nodes``, ``num_edges`` (directed), ``mean_ms``, ``median_ms``, ``p95_ms``,
+        ``min_ms`` per step, and ``apsp_ms`` (one-off per topology).
+    """
+    import torch
+
+    from packerl.spaces import next_hop_action_space
+    from policies.fieldlines import FieldLinesPolicy
+
+    obs, space = synthetic_observation(num_nodes, seed=seed)
+    p = obs["node_mask"].shape[0]
+    working = obs["edge_mask"] > 0
+    with _Threads(threads):
+        torch.manual_seed(seed)
+        policy = FieldLinesPolicy(space, next_hop_action_space(p, "node"), lambda _: 5e-5)
+        policy.set_training_mode(False)
+        t0 = time.perf_counter()
+        policy.cache.get(num_nodes, obs["edge_index"][:, working], obs["link_props"][working])
+        apsp_ms = (time.perf_counter() - t0) * 1e3
+        times = []
+        with torch.no_grad():
+            for i in range(warmup + repeats):
+                t0 = time.perf_counter()
+                tensors = {k: torch.as_tensor(v[None]) for k, v in obs.items()}
+                policy._predict(tensors, deterministic=deterministic).numpy()
+                if i >= warmup:
+                    times.append((time.perf_counter() - t0) * 1e3)
+    return {"num_nodes": num_nodes, "num_edges": int(working.sum()),
+            "mean_ms": float(np.mean(times)), "median_ms": float(np.median(times)),
+            "p95_ms": float(np.percentile(times, 95)), "min_ms": float(np.min(times)),
+            "apsp_ms": apsp_ms}
+
+
+def mslim_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: int = 0,
+                    threads: int | None = 1) -> dict[str, float]:
+    """Time one M-Slim routing decision on a synthetic ``num_nodes`` topology.
+
+    The policy time is ``MSlimPolicy.predict(obs, deterministic=True)`` for one unbatched
+    observation (observation to tensors, line digraph, actor MPN, Softplus, back to NumPy),
+    excluding the shortest-path step; ``apsp_*`` is the environment's weights -> next hops
+    (:func:`packerl.routing.next_hops_from_weights`, SciPy Dijkstra) on the same weights.
+
+    Args:
+        num_nodes: topology size.
+        repeats: timed repetitions (default: 50).
+        warmup: untimed repetitions first (default: 5).
+        seed: topology and initialisation seed (default: 0).
+        threads: torch intra-op threads during the measurement (default: 1, one core;
+            None leaves torch's setting).
+
+    Returns:
+        ``mean_ms``, ``p95_ms`` (policy), ``apsp_mean_ms``, ``apsp_p95_ms``, ``num_nodes``,
+        ``num_links`` (working directed edges) and ``num_arcs`` (line-digraph arcs).
+    """
+    import torch
+
+    from packerl.routing import next_hops_from_weights
+    from packerl.spaces import graph_of, link_weight_action_space
+    from policies.mslim import MSlimPolicy, line_digraph
+
+    obs, space = synthetic_observation(num_nodes, seed=seed)
+    action_space = link_weight_action_space(obs["edge_mask"].shape[0] // 2, "raw")
+    torch.manual_seed(seed)
+    policy = MSlimPolicy(space, action_space, lambda _: 3e-3)
+    policy.set_training_mode(False)
+    n, slots, ei = graph_of(obs)
+    policy_ms, apsp_ms = [], []
+    with _Threads(threads):
+        for i in range(warmup + repeats):
+            t0 = time.perf_counter()
+            weights, _ = policy.predict(obs, deterministic=True)
+            t1 = time.perf_counter()
+            next_hops_from_weights(n, ei, weights[slots].astype(np.float64))
+            t2 = time.perf_counter()
+            if i >= warmup:
+                policy_ms.append((t1 - t0) * 1e3)
+                apsp_ms.append((t2 - t1) * 1e3)
+    arcs = line_digraph(torch.as_tensor(ei), n).shape[1]
+    return {
+        "num_nodes": float(n), "num_links": float(len(slots)), "num_arcs": float(arcs),
+        "mean_ms": float(np.mean(policy_ms)), "p95_ms": float(np.percentile(policy_ms, 95)),
+        "apsp_mean_ms": float(np.mean(apsp_ms)), "apsp_p95_ms": float(np.percentile(apsp_ms, 95)),
+    }
+
+
+def eigrp_ms(num_nodes: int, repeats: int, seed: int = 0) -> float:
+    """Median time of EIGRP's weights -> next hops on the synthetic topology."""
     from packerl.routing import eigrp_weights, next_hops_from_weights
-    from policies.fieldlines import benchmark_observation
+    from packerl.spaces import graph_of
 
-    obs = benchmark_observation(num_nodes, 0)
-    slots = np.flatnonzero(obs["edge_mask"])
+    obs, _ = synthetic_observation(num_nodes, frames=1, seed=seed)
+    n, slots, ei = graph_of(obs)
     w = eigrp_weights(obs["link_props"][slots, 0], obs["link_props"][slots, 1])
-    ei = obs["edge_index"][:, slots]
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        next_hops_from_weights(num_nodes, ei, w)
+        next_hops_from_weights(n, ei, w)
         times.append((time.perf_counter() - t0) * 1e3)
     return float(np.median(times))
 
@@ -47,18 +162,20 @@ def eigrp_ms(num_nodes: int, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="node counts (default: the nx-XS ... nx-XL largest sizes)")
+    parser.add_argument("--no-write", action="store_true", help="do not write result files")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
-    from policies import fieldlines, mslim
-
+    sizes = ({f"{n} nodes": n for n in args.sizes} if args.sizes else SIZES)
     repeats = 10 if args.quick else 50
-    load_start = os.getloadavg()
+    load_start = list(os.getloadavg())
     rows = []
-    for preset, n in SIZES.items():
-        fl = fieldlines.benchmark_inference(n, repeats=repeats)
-        ms = mslim.benchmark_inference(n, repeats=repeats)
+    for preset, n in sizes.items():
+        fl = fieldlines_inference(n, repeats=repeats)
+        ms = mslim_inference(n, repeats=repeats)
         rows.append({
             "preset": preset, "nodes": n, "directed edges": fl["num_edges"],
             "FieldLines mean [ms]": round(fl["mean_ms"], 2),
@@ -70,23 +187,28 @@ def main(argv: list[str] | None = None) -> int:
             "EIGRP table [ms]": round(eigrp_ms(n, repeats), 2),
         })
         print(rows[-1], flush=True)
+    load_end = list(os.getloadavg())
     last = rows[-1]
     header = list(rows[0])
-    body = "\n".join([
-        f"Load average at start {load_start}, at end {os.getloadavg()} (2 cores; a busy "
-        "machine inflates these numbers).", "",
-        "Synthetic topologies of each preset's largest size "
-        "(`policies.fieldlines.benchmark_observation`, `policies.mslim.synthetic_observation`); "
-        f"{repeats} timed repetitions after warm-up; untrained weights; one PyTorch thread.", "",
-        markdown_table(header, [[r[h] for h in header] for r in rows]), "",
-        f"Targets at 250 nodes: FieldLines <= 10 ms (measured mean {last['FieldLines mean [ms]']}"
-        f" ms); M-Slim <= 100 ms (measured policy + Dijkstra "
-        f"{last['M-Slim + Dijkstra mean [ms]']} ms).",
-    ])
+    intro = (f"Load average at start {load_start}, at end {load_end}. "
+             f"{load_sentence(load_start, load_end)}")
+    setup = ("Synthetic Watts-Strogatz topologies of the sizes below (by default each nx "
+             "preset's largest), random "
+             "features (`experiments.synthetic.synthetic_observation`, 4 stacked frames); "
+             f"{repeats} timed repetitions after warm-up; untrained weights; one PyTorch "
+             "thread.")
+    verdict = (f"SPEC targets at 250 nodes: FieldLines <= {TARGET_MS['FieldLines']:g} ms, "
+               f"M-Slim <= {TARGET_MS['M-Slim']:g} ms. Measured at {last['nodes']} nodes: "
+               f"FieldLines mean {last['FieldLines mean [ms]']} ms, M-Slim policy + Dijkstra "
+               f"{last['M-Slim + Dijkstra mean [ms]']} ms.")
+    table = markdown_table(header, [[r[h] for h in header] for r in rows])
+    body = f"{intro}\n\n{setup}\n\n{table}\n\n{verdict}"
+    if args.no_write:
+        print(body)
+        return 0
     md, _ = write_results("bench_inference", "Inference time per step", body,
                           {"rows": rows, "repeats": repeats})
-    text = md.read_text()
-    print(text)
+    print(md.read_text())
     return 0
 
 

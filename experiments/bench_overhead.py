@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -34,20 +33,18 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import eigrp_next_hops, markdown_table, write_results  # noqa: E402
-
 import synnet  # noqa: E402
-from packerl.sim import GLOBAL_FEATURES, Simulator, run_raw_episode, write_raw_episode  # noqa: E402
-
-TARGET_RATIO = 1.10
-# Global features that are per-step counters; raw mode reports their sums as total_<name>.
-COUNTERS = [
-    "sent_bytes", "received_bytes", "dropped_bytes", "retransmitted_bytes", "sent_packets",
-    "received_packets", "dropped_packets", "retransmitted_packets", "drop_queue_bytes",
-    "drop_no_route_bytes", "drop_ttl_bytes", "drop_link_down_bytes", "drop_other_bytes",
-    "app_sent_bytes", "app_received_bytes", "demands_started", "demands_completed", "events",
-]
-
+from experiments._benchutil import (  # noqa: E402
+    COUNTERS,
+    TARGET_RATIO,
+    counter_columns,
+    eigrp_next_hops,
+    markdown_table,
+    run_raw,
+    totals_mismatches,
+    write_results,
+)
+from packerl.sim import Simulator, write_raw_episode  # noqa: E402
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -59,33 +56,9 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def children_cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def run_raw(path: Path) -> dict:
-    c0 = children_cpu_seconds()
-    t0 = time.perf_counter()
-    res = run_raw_episode(path)
-    wall = time.perf_counter() - t0
-    cpu = children_cpu_seconds() - c0
-    totals = {c: float(res[f"total_{c}"]) for c in COUNTERS}
-    return {
-        "run_seconds": float(res["run_seconds"]),
-        "setup_seconds": float(res["setup_seconds"]),
-        "process_wall_seconds": wall,
-        "process_cpu_seconds": cpu,  # whole raw process incl. start-up, file read, setup
-        "events_per_second": float(res["events_per_second"]),
-        "totals": totals,
-        "demands_active_end": float(res["demands_active"]),
-    }
-
-
 def run_client(sc: synnet.Scenario, next_hops: np.ndarray, steps: int, seed: int) -> dict:
     clock = time.perf_counter
-    idx = {name: i for i, name in enumerate(GLOBAL_FEATURES)}
-    cols = [idx[c] for c in COUNTERS]
+    cols = counter_columns()
     send = wait = 0.0
     with Simulator() as sim:
         t0 = clock()
@@ -155,14 +128,7 @@ def bench_traffic(traffic: str, args, log) -> dict:
         ratios.append(cli["loop_seconds"] / raw["run_seconds"])
         cpu_ratios.append((cli["python_cpu_seconds"] + cli["sim_cpu_seconds"])
                           / raw["run_seconds"])
-        for c in COUNTERS:
-            if raw["totals"][c] != cli["totals"][c]:
-                mismatches.append(f"rep {r}: {c}: raw {raw['totals'][c]!r} != "
-                                  f"client {cli['totals'][c]!r}")
-        if raw["demands_active_end"] != cli["demands_active_end"]:
-            mismatches.append(f"rep {r}: demands_active at end: raw "
-                              f"{raw['demands_active_end']} != client "
-                              f"{cli['demands_active_end']}")
+        mismatches += totals_mismatches(r, {"raw": raw, "client": cli})
         # Same seed, same inputs: repetitions must agree with each other as well.
         if r > 0 and raws[0]["totals"] != raw["totals"]:
             mismatches.append(f"rep {r}: raw totals differ from rep 0")
@@ -213,7 +179,7 @@ def bench_traffic(traffic: str, args, log) -> dict:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 repetition, 40 steps (unless given)")
@@ -230,7 +196,7 @@ def main() -> int:
     ap.add_argument("--scenario-seed", type=int, default=3)
     ap.add_argument("--sim-seed", type=int, default=7)
     ap.add_argument("--no-write", action="store_true", help="do not write result files")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     args.reps = args.reps or (1 if args.quick else 3)
     args.steps = args.steps or (40 if args.quick else 100)
     args.short_reps = args.short_reps or (3 if args.quick else 9)
@@ -297,7 +263,7 @@ def main() -> int:
         "the state back). The client's `reset` is not included (see bench_reset).\n"
         "- Python CPU / sim CPU: CPU time (user + system) of this process and of the "
         "simulator process during the client loop.\n"
-        "- ratio = client loop / raw run (target <= 1.10). CPU ratio = (Python CPU + sim "
+        f"- ratio = client loop / raw run (target <= {TARGET_RATIO:.2f}). CPU ratio = (Python CPU + sim "
         "CPU) / raw run: the total CPU the client mode burns relative to the raw simulation; "
         "less sensitive to scheduling noise than the wall-time ratio.\n"
         "- raw == client: every global counter summed over the episode (events, sent/"

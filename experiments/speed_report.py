@@ -2,19 +2,20 @@
 """Speed report in the style of the PackeRL paper's Figure 7.
 
 Left side (inference time per step and graph size): measured fresh, on one CPU core, with
-``policies.fieldlines.benchmark_inference`` and ``policies.mslim.benchmark_inference`` on
-synthetic observations of synnet topologies of the given sizes (untrained weights: the time
-does not depend on them). M-Slim's time per step is its policy pass plus the shortest-path
+``experiments.bench_inference.fieldlines_inference`` and ``mslim_inference`` on synthetic
+observations of synnet topologies of the given sizes (untrained weights: the time does not
+depend on them). M-Slim's time per step is its policy pass plus the shortest-path
 step that turns its link weights into next hops (it needs one per step); FieldLines needs an
 APSP only when the topology changes (reported apart). Optionally also the mean inference time
 per step measured in real episodes of a sweep (``episodes.csv``'s ``inference_ms``, which
 includes the trained-model pipeline: normalisation and frame stacking).
 
-Right side (simulation steps per hour, excluding inference and learning): nx-XS from
+Right side (simulation steps per hour, excluding inference and learning): the topology of
 ``experiments/results/bench_env.json`` (env ``step`` time only, EIGRP, one env on one core;
-not re-measured); larger presets measured fresh here with the same method but short
-episodes (``--steps``, default 20 steps of each of ``--episodes`` episodes: the first steps
-of an episode are cheaper than later ones, so these are optimistic).
+not re-measured: its date, episode length and rounds are read from the file); larger presets
+measured fresh here with bench_env's code (``bench_env.run_single``) but short episodes
+(``--steps``, default 20 steps of each of ``--episodes`` episodes: the first steps of an
+episode are cheaper than later ones, so these are optimistic).
 
 Framework overhead (env / raw simulator, same scenario and routing): from
 ``experiments/results/bench_overhead.json`` and ``bench_env.json`` (not re-measured).
@@ -22,7 +23,7 @@ Framework overhead (env / raw simulator, same scenario and routing): from
 Usage::
 
     python experiments/speed_report.py [--sizes 8 18 38 75 175 250] [--presets nx-S nx-M]
-        [--steps 20] [--episodes 1] [--sweep experiments/results/sweeps/fig3_smoke]
+        [--steps 20] [--episodes 1] [--sweep experiments/results/sweeps/fig3_smoke] [--out DIR]
 """
 
 from __future__ import annotations
@@ -34,24 +35,33 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import RESULTS, load_sentence, markdown_table, write_results
+from experiments._benchutil import (  # noqa: E402
+    RESULTS,
+    TARGET_RATIO,
+    load_sentence,
+    markdown_table,
+    write_results,
+)
+from experiments.bench_inference import (  # noqa: E402
+    TARGET_MS,
+    fieldlines_inference,
+    mslim_inference,
+)
 
 TRAFFICS = ("udp_medium", "udp_high", "tcp_medium", "tcp_high")
 
 
 def inference_times(sizes: list[int], repeats: int) -> list[dict[str, float]]:
-    from policies.fieldlines import benchmark_inference as fieldlines_bench
-    from policies.mslim import benchmark_inference as mslim_bench
-
     rows = []
     for n in sizes:
-        fl = fieldlines_bench(n, repeats=repeats, warmup=3)
-        ms = mslim_bench(n, repeats=repeats, warmup=3)
+        fl = fieldlines_inference(n, repeats=repeats, warmup=3)
+        ms = mslim_inference(n, repeats=repeats, warmup=3)
         rows.append({"num_nodes": n, "num_edges": fl["num_edges"],
                      "fieldlines_ms": fl["mean_ms"], "fieldlines_apsp_once_ms": fl["apsp_ms"],
                      "mslim_policy_ms": ms["mean_ms"], "mslim_apsp_ms": ms["apsp_mean_ms"],
@@ -61,32 +71,19 @@ def inference_times(sizes: list[int], repeats: int) -> list[dict[str, float]]:
     return rows
 
 
-def steps_per_hour(preset: str, traffic: str, steps: int, episodes: int) -> dict[str, float]:
-    """Env ``step`` time with fixed EIGRP next hops (as bench_env), excluding inference."""
-    from packerl.env import PackeRLEnv
-    from policies.baselines import make_policy
+def steps_per_hour(preset: str, traffic: str, steps: int, episodes: int) -> dict[str, Any]:
+    """Env ``step`` time with fixed EIGRP next hops, excluding inference (bench_env's code)."""
+    from experiments.bench_env import make_env, run_single
 
-    env = PackeRLEnv(topology=preset, traffic=traffic, episode_steps=steps)
-    total, n_steps, nodes = 0.0, 0, []
+    env = make_env(preset, traffic, steps)
     try:
-        for ep in range(episodes):
-            obs, info = env.reset(seed=1 + ep)
-            policy = make_policy("eigrp", env)
-            policy.reset()
-            action = policy.act(obs)  # static routing: computed once, outside the timing
-            nodes.append(int(info.get("num_nodes", 0)) if isinstance(info, dict) else 0)
-            done = False
-            while not done:
-                t0 = time.perf_counter()
-                obs, _, terminated, truncated, info = env.step(action)
-                total += time.perf_counter() - t0
-                n_steps += 1
-                done = terminated or truncated
-            nodes[-1] = int(info["num_nodes"])
+        res = run_single(env, list(range(1, episodes + 1)), steps, fresh=True)
     finally:
         env.close()
-    return {"preset": preset, "traffic": traffic, "steps": n_steps, "seconds": total,
-            "steps_per_hour": 3600.0 * n_steps / total, "nodes": nodes}
+    return {"preset": preset, "traffic": traffic, "steps": res["env_steps"],
+            "seconds": res["step_seconds"],
+            "steps_per_hour": 3600.0 * res["env_steps"] / res["step_seconds"],
+            "nodes": [e["nodes"] for e in res["episodes"]]}
 
 
 def sweep_inference(sweep: Path) -> dict[tuple[str, str], tuple[float, int]]:
@@ -139,7 +136,7 @@ def plot(inference: list[dict], sim_rows: list[tuple[str, str, float]], path: Pa
     return path
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 18, 38, 75, 175, 250])
     ap.add_argument("--repeats", type=int, default=20)
@@ -149,7 +146,7 @@ def main() -> int:
     ap.add_argument("--sweep", type=Path, default=None,
                     help="a sweep result directory whose episodes' inference times to add")
     ap.add_argument("--out", type=Path, default=RESULTS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     import torch
 
@@ -175,9 +172,9 @@ def main() -> int:
             f"them), {args.repeats} timed repetitions after 3 warm-up ones, synthetic "
             "observation on a synnet topology of that size. FieldLines: one policy pass "
             "(APSP cached per topology, its one-off cost shown apart). M-Slim: policy pass + "
-            "the per-step shortest paths from its link weights. Paper (Figure 7): M-Slim above "
-            "1 s on the largest graphs, FieldLines in milliseconds. SPEC targets at 250 nodes: "
-            "FieldLines <= 10 ms, M-Slim <= 100 ms."), ""]
+            "the per-step shortest paths from its link weights. SPEC targets at 250 nodes: "
+            f"FieldLines <= {TARGET_MS['FieldLines']:g} ms, M-Slim <= "
+            f"{TARGET_MS['M-Slim']:g} ms."), ""]
     body.append(markdown_table(
         ["nodes", "directed edges", "FieldLines [ms]", ("FieldLines APSP once per topology "
          "[ms]"), "M-Slim policy [ms]", "M-Slim APSP [ms]", "M-Slim total [ms]"],
@@ -195,12 +192,13 @@ def main() -> int:
     body += ["", "## Simulation steps per hour (Figure 7, right)", "",
              ("Env `step` wall time only (simulation + shared-memory bridge + observation; "
              "inference and learning excluded), static EIGRP routing, one env."), ""]
-    rows = []
-    for traffic in TRAFFICS:
-        s = env_bench["throughput"][traffic]["summary"]["single"]
-        rows.append(["nx-XS", traffic, f"{s['steps_per_hour']:,.0f}",
-                     (f"bench_env.json ({env_bench['date']}; 100-step episodes, median of 3 "
-                     "rounds)")])
+    measured = env_bench["params"]
+    stored = [(measured["topology"], traffic,
+               env_bench["throughput"][traffic]["summary"]["single"]["steps_per_hour"])
+              for traffic in env_bench["throughput"]]
+    rows = [[preset, traffic, f"{value:,.0f}",
+             (f"bench_env.json ({env_bench['date']}; {measured['steps']}-step episodes, median "
+              f"of {measured['rounds']} round(s))")] for preset, traffic, value in stored]
     for r in sim:
         rows.append([f"{r['preset']} ({'/'.join(map(str, r['nodes']))} nodes)", r["traffic"],
                      f"{r['steps_per_hour']:,.0f}",
@@ -210,8 +208,8 @@ def main() -> int:
     body += ["", "## Framework overhead against raw simulator mode", "",
              ("Wall time of an episode through the client (or the full Gymnasium env) divided "
              "by the same scenario simulated by the C++ core alone in raw mode with the same "
-             "fixed routing (target <= 1.10). Not re-measured: the numbers of the benchmark "
-             "files named."), ""]
+             f"fixed routing (target <= {TARGET_RATIO:.2f}). Not re-measured: the numbers of the "
+             "benchmark files named."), ""]
     orow = []
     for r in over_bench["results"]:
         orow.append([r["traffic"], "client loop / raw", f"{r['median']['ratio']:.3f}",
@@ -223,9 +221,7 @@ def main() -> int:
                      f"bench_env.json ({env_bench['date']})"])
     body.append(markdown_table(["traffic", "what", "median ratio", "per repetition",
                                 "source"], orow))
-    sim_rows = [("nx-XS", t, env_bench["throughput"][t]["summary"]["single"]["steps_per_hour"])
-                for t in TRAFFICS] + [(r["preset"], r["traffic"], r["steps_per_hour"])
-                                      for r in sim]
+    sim_rows = stored + [(r["preset"], r["traffic"], r["steps_per_hour"]) for r in sim]
     args.out.mkdir(parents=True, exist_ok=True)
     plot(inference, sim_rows, args.out / "speed_report.png")
     body.append("\n![Figure 7 style: inference time and simulation speed](speed_report.png)")

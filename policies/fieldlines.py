@@ -35,7 +35,6 @@ observation and flat ``MultiDiscrete`` next-hop action (see :mod:`packerl.spaces
 from __future__ import annotations
 
 import math
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,18 +42,20 @@ from typing import Any
 
 import numpy as np
 import torch
+from stable_baselines3.common.distributions import Distribution
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import Schedule
 from torch import Tensor, nn
 
 from packerl.routing import distances, eigrp_weights, next_hops_from_weights
 from policies.mpn import MPN, mlp
-from policies.sb3_common import obs_to_batch
+from policies.sb3_common import PaddedDictExtractor, obs_to_batch
 
 __all__ = [
     "DistanceCache",
     "FieldLinesDistribution",
     "FieldLinesNet",
     "FieldLinesPolicy",
-    "benchmark_inference",
 ]
 
 POSITIONAL_PAIR_FEATURES = 4  # D(v, z), D(u, z), slack(e, z), exp(-slack)
@@ -70,12 +71,13 @@ class GraphDistances:
     """Positional information of one topology (numpy, ``n`` real nodes, ``m`` working edges).
 
     Attributes:
-        dist: (n, n) float32 scaled EIGRP distances, clipped, unreachable = clip.
+        weights_raw: (m,) float64 EIGRP weights of the working edges (slot order).
         weight: (m,) float32 scaled EIGRP weights of the working edges (slot order).
         closeness: (n, 2) float32 mean scaled distance from / to every node.
         pair: (4, m, n) float32 tensor of the pair features ``D(v,z), D(u,z), slack(e,z),
-            exp(-slack(e,z))`` for every working edge ``e = (v, u)`` and destination ``z``.
-        scale: the distance scale ``s`` (mean finite off-diagonal distance).
+            exp(-slack(e,z))`` for every working edge ``e = (v, u)`` and destination ``z``,
+            from the EIGRP distances scaled by ``s`` (their mean finite off-diagonal value)
+            and clipped (unreachable = clip).
         next_hops: (n, n) int32 EIGRP next-hop table (-1 diagonal / unreachable), computed on
             first use (warm start).
     """
@@ -83,11 +85,9 @@ class GraphDistances:
     num_nodes: int
     edge_index: np.ndarray
     weights_raw: np.ndarray
-    dist: np.ndarray
     weight: np.ndarray
     closeness: np.ndarray
     pair: Tensor
-    scale: float
     _next_hops: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -121,10 +121,6 @@ class DistanceCache:
 
     def __len__(self) -> int:
         return len(self._store)
-
-    def clear(self) -> None:
-        self._store.clear()
-        self._bytes = 0
 
     def get(self, num_nodes: int, edge_index: np.ndarray,
             link_props: np.ndarray) -> GraphDistances:
@@ -162,8 +158,7 @@ class DistanceCache:
         pair[1] = scaled[edge_index[1]]
         pair[2] = np.maximum(weight[:, None] + pair[1] - pair[0], 0.0)
         pair[3] = np.exp(-pair[2])
-        return GraphDistances(n, edge_index, w, scaled, weight, closeness,
-                              torch.from_numpy(pair), scale)
+        return GraphDistances(n, edge_index, w, weight, closeness, torch.from_numpy(pair))
 
 
 # ------------------------------------------------------------------------- the networks
@@ -182,8 +177,7 @@ class GraphInputs:
     node_pos: Tensor               # (|V|, 2) closeness
     edge_weight: Tensor            # (|E|, 1) scaled EIGRP weight
     pair: Tensor                   # (4, |E|, Z) positional pair features
-    src_local: Tensor              # (|E|,)
-    dst_local: Tensor              # (|E|,)
+    dst_local: Tensor              # (|E|,) receiver's id within its graph
     node_local: Tensor             # (|V|,)
     num_dest: int                  # Z
     pair_valid: Tensor             # (|E|, Z): destination real and not the edge's sender
@@ -217,8 +211,8 @@ class FieldLinesNet(nn.Module):
     tensor), which keeps a 250-node step within a few milliseconds.
 
     Args:
-        edge_in: edge feature size (10 per stacked frame).
-        global_in: global feature size (9 per stacked frame).
+        edge_in: edge feature size (``len(EDGE_OBS_FEATURES)`` per stacked frame).
+        global_in: global feature size (``len(GLOBAL_OBS_FEATURES)`` per stacked frame).
         latent_dim: MPN latent size (default: 12).
         hidden_dim: hidden size of every MLP and size of :math:`q, k` (default: 12).
         num_steps: message passing steps L (default: 2).
@@ -243,13 +237,6 @@ class FieldLinesNet(nn.Module):
                              activate_last=False)
         self.dest_head = mlp(latent_dim, hidden_dim, hidden_dim, 2, negative_slope,
                              activate_last=False)
-
-    def reset_parameters(self) -> None:
-        self.mpn.reset_parameters()
-        for head in (self.edge_head, self.dest_head):
-            for layer in head:
-                if hasattr(layer, "reset_parameters"):
-                    layer.reset_parameters()
 
     def forward(self, g: GraphInputs) -> Tensor:
         b = g.batch
@@ -300,22 +287,12 @@ def selection_layout(g: GraphInputs) -> dict[str, Tensor]:
     valid &= has_edge[:, None]
     flat = b.batch[:, None] * (p * p) + g.node_local[:, None] * p + dest[None, :]
     return {"edge_id": edge_id, "index": src[:, None].expand(-1, z), "valid": valid, "flat": flat,
-                "rows": b.batch * p + g.node_local}
+            "rows": b.batch * p + g.node_local}
 
 
 # ----------------------------------------------------------------------- distribution
 
-try:
-    from stable_baselines3.common.distributions import Distribution as _SB3Distribution
-    from stable_baselines3.common.policies import ActorCriticPolicy
-    from stable_baselines3.common.type_aliases import Schedule
-except ImportError:  # pragma: no cover
-    _SB3Distribution = object  # type: ignore[assignment,misc]
-    ActorCriticPolicy = None  # type: ignore[assignment,misc]
-    Schedule = Any  # type: ignore[misc]
-
-
-class FieldLinesDistribution(_SB3Distribution):
+class FieldLinesDistribution(Distribution):
     """The selector :math:`\\psi`: one categorical over ``v``'s outgoing edges per (v, z).
 
     Logits are ``rating / temperature`` of the working edges only, so non-neighbours and
@@ -490,7 +467,7 @@ def prepare_inputs(obs: Mapping[str, Tensor], cache: DistanceCache) -> GraphInpu
         edge_local=edge_local, max_edges_per_graph=max_edges,
         batch=batch, graphs=graphs, node_pos=torch.as_tensor(node_pos, device=device),
         edge_weight=torch.as_tensor(weight, device=device).unsqueeze(-1),
-        pair=pair, src_local=src_local, dst_local=dst_local,
+        pair=pair, dst_local=dst_local,
         node_local=node_local, num_dest=z, pair_valid=pair_valid)
 
 
@@ -503,213 +480,117 @@ def graph_mean(values: Tensor, g: GraphInputs) -> Tensor:
     return (sums / counts.clamp_min(1.0)).unsqueeze(-1)
 
 
-if ActorCriticPolicy is not None:
+class FieldLinesPolicy(ActorCriticPolicy):
+    """FieldLines actor-critic for stable-baselines3 (``PPO(FieldLinesPolicy, venv)``).
 
-    from policies.sb3_common import PaddedDictExtractor
+    Works on PackeRL's padded Dict observation (raw or through
+    :func:`packerl.wrappers.paper_wrappers`; the feature sizes are read from the space) and
+    the flat ``MultiDiscrete`` next-hop action.
 
-    class FieldLinesPolicy(ActorCriticPolicy):
-        """FieldLines actor-critic for stable-baselines3 (``PPO(FieldLinesPolicy, venv)``).
+    Args:
+        observation_space: the padded Dict observation space.
+        action_space: ``MultiDiscrete([max_nodes] * max_nodes**2)`` (the env's
+            ``next_hop_encoding="node"``).
+        lr_schedule: learning rate schedule (from the algorithm).
+        latent_dim: MPN latent size (default: 12).
+        hidden_dim: hidden size of every MLP (default: 12).
+        num_steps: message passing steps L (default: 2).
+        init_temperature: initial Boltzmann temperature (default: 4).
+        clip_distance: scaled distance of unreachable pairs (default: 10).
+        **kwargs: passed to ``ActorCriticPolicy`` (e.g. ``optimizer_class``,
+            ``optimizer_kwargs``); ``net_arch`` etc. are ignored.
 
-        Works on PackeRL's padded Dict observation (raw or through
-        :func:`packerl.wrappers.paper_wrappers`; the feature sizes are read from the space) and
-        the flat ``MultiDiscrete`` next-hop action.
-
-        Args:
-            observation_space: the padded Dict observation space.
-            action_space: ``MultiDiscrete([max_nodes] * max_nodes**2)`` (the env's
-                ``next_hop_encoding="node"``).
-            lr_schedule: learning rate schedule (from the algorithm).
-            latent_dim: MPN latent size (default: 12).
-            hidden_dim: hidden size of every MLP (default: 12).
-            num_steps: message passing steps L (default: 2).
-            init_temperature: initial Boltzmann temperature (default: 4).
-            clip_distance: scaled distance of unreachable pairs (default: 10).
-            **kwargs: passed to ``ActorCriticPolicy`` (e.g. ``optimizer_class``,
-                ``optimizer_kwargs``); ``net_arch`` etc. are ignored.
-
-        Attributes:
-            warm_start: when True, :meth:`forward` executes EIGRP's next hops (shortest paths
-                with EIGRP weights of ``link_props``) and returns their log-probabilities
-                under the current policy (B.7). Not saved with the model.
-            cache: the :class:`DistanceCache` (one APSP per topology).
-        """
-
-        def __init__(self, observation_space, action_space, lr_schedule: Schedule,
-                     latent_dim: int = 12, hidden_dim: int = 12, num_steps: int = 2,
-                     init_temperature: float = 4.0, clip_distance: float = 10.0,
-                     **kwargs: Any):
-            self.latent_dim, self.hidden_dim, self.num_steps = latent_dim, hidden_dim, num_steps
-            self.init_temperature, self.clip_distance = float(init_temperature), clip_distance
-            p = observation_space["node_mask"].shape[0]
-            nvec = np.asarray(getattr(action_space, "nvec", []))
-            if nvec.shape != (p * p,) or (nvec != p).any():
-                raise ValueError(
-                    f"FieldLinesPolicy needs the node-id next-hop space MultiDiscrete([{p}] * "
-                    f"{p * p}), got {action_space}; make the environment with "
-                    "next_hop_encoding='node' (packerl train does)")
-            kwargs["features_extractor_class"] = PaddedDictExtractor
-            kwargs.setdefault("ortho_init", False)
-            kwargs.pop("features_extractor_kwargs", None)
-            super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-            self.warm_start = False
-            self.cache = DistanceCache(clip=clip_distance)
-
-        def _build(self, lr_schedule: Schedule) -> None:
-            edge_in = self.observation_space["edge_attr"].shape[-1]
-            global_in = self.observation_space["global"].shape[-1]
-            net = {"latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim,
-                       "num_steps": self.num_steps}
-            self.actor = FieldLinesNet(edge_in, global_in, **net)
-            self.critic = FieldLinesNet(edge_in, global_in, **net)
-            self.log_temperature = nn.Parameter(
-                torch.tensor(math.log(self.init_temperature), dtype=torch.float32))
-            self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1),
-                                                  **self.optimizer_kwargs)
-
-        def _get_constructor_parameters(self) -> dict[str, Any]:
-            data = super()._get_constructor_parameters()
-            for key in ("net_arch", "activation_fn", "ortho_init", "use_sde", "log_std_init",
-                        "full_std", "use_expln", "squash_output", "features_extractor_class",
-                        "features_extractor_kwargs", "share_features_extractor",
-                        "normalize_images"):
-                data.pop(key, None)
-            data.update(latent_dim=self.latent_dim, hidden_dim=self.hidden_dim,
-                        num_steps=self.num_steps, init_temperature=self.init_temperature,
-                        clip_distance=self.clip_distance)
-            return data
-
-        @property
-        def temperature(self) -> Tensor:
-            return self.log_temperature.exp()
-
-        def prepare(self, obs: Mapping[str, Tensor]) -> GraphInputs:
-            return prepare_inputs(obs, self.cache)
-
-        def _distribution(self, g: GraphInputs) -> FieldLinesDistribution:
-            return FieldLinesDistribution(self.actor(g), self.temperature, g)
-
-        def _values(self, g: GraphInputs) -> Tensor:
-            return graph_mean(self.critic(g), g)
-
-        def forward(self, obs: Mapping[str, Tensor],
-                    deterministic: bool = False) -> tuple[Tensor, Tensor, Tensor]:
-            g = self.prepare(obs)
-            dist = self._distribution(g)
-            if self.warm_start:
-                actions = dist.warm_start_actions(dist.mode_ids() if deterministic else None)
-            else:
-                actions = dist.get_actions(deterministic=deterministic)
-            return actions, self._values(g), dist.log_prob(actions)
-
-        def evaluate_actions(self, obs: Mapping[str, Tensor],
-                             actions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-            g = self.prepare(obs)
-            dist = self._distribution(g)
-            return self._values(g), dist.log_prob(actions), dist.entropy()
-
-        def get_distribution(self, obs: Mapping[str, Tensor]) -> FieldLinesDistribution:
-            return self._distribution(self.prepare(obs))
-
-        def predict_values(self, obs: Mapping[str, Tensor]) -> Tensor:
-            return self._values(self.prepare(obs))
-
-        def _predict(self, observation: Mapping[str, Tensor],
-                     deterministic: bool = False) -> Tensor:
-            return self.get_distribution(observation).get_actions(deterministic=deterministic)
-
-        def ratings(self, obs: Mapping[str, Tensor]) -> tuple[Tensor, GraphInputs]:
-            """The actor's (|E|, Z) ratings and the prepared inputs (for inspection)."""
-            g = self.prepare(obs)
-            return self.actor(g), g
-
-
-# ------------------------------------------------------------------------ benchmarking
-
-
-def benchmark_observation(num_nodes: int, seed: int = 0, max_nodes: int | None = None,
-                          stack: int = 4) -> dict[str, np.ndarray]:
-    """A padded observation (random normalised features, stacked ``stack`` frames) on a synnet
-    topology with ``num_nodes`` nodes (preset chosen by size)."""
-    import synnet
-
-    preset = next(name for name, spec in synnet.TOPOLOGY_PRESETS.items()
-                  if "nodes" in spec and spec["nodes"][0] <= num_nodes <= spec["nodes"][1])
-    topo = synnet.generate(topology=preset, traffic="udp_low", link_failures=None, steps=1,
-                           seed=seed, num_nodes=num_nodes).topology
-    p = max_nodes or num_nodes
-    m = 2 * max(4 * p, topo.num_edges)
-    rng = np.random.default_rng(seed)
-    edges = np.asarray(topo.edges)
-    e2 = 2 * len(edges)
-    edge_index = np.zeros((2, m), np.int64)
-    edge_index[0, 0:e2:2], edge_index[1, 0:e2:2] = edges[:, 0], edges[:, 1]
-    edge_index[0, 1:e2:2], edge_index[1, 1:e2:2] = edges[:, 1], edges[:, 0]
-    edge_mask = np.zeros(m, np.int8)
-    edge_mask[:e2] = 1
-    link_props = np.zeros((m, 2), np.float32)
-    link_props[:e2, 0] = np.repeat(topo.datarate_bps, 2)
-    link_props[:e2, 1] = np.repeat(topo.delay_ms, 2)
-    node_mask = np.zeros(p, np.int8)
-    node_mask[:num_nodes] = 1
-    adjacency = np.zeros((p, p), np.int8)
-    adjacency[edge_index[0, :e2], edge_index[1, :e2]] = 1
-    edge_attr = rng.standard_normal((m, 10 * stack)).astype(np.float32) * edge_mask[:, None]
-    return {
-        "global": rng.standard_normal(9 * stack).astype(np.float32),
-        "edge_attr": edge_attr, "link_props": link_props, "edge_index": edge_index,
-        "edge_mask": edge_mask, "node_mask": node_mask, "adjacency": adjacency,
-        "sizes": np.array([num_nodes, e2], np.int64),
-    }
-
-
-def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: int = 0,
-                        threads: int | None = 1, deterministic: bool = True) -> dict[str, float]:
-    """Time one FieldLines action (obs -> next-hop action) on a ``num_nodes`` topology.
-
-    The APSP is cached after the first call (same topology), as in an episode without link
-    failures; ``apsp_ms`` reports that one-off cost separately.
-
-    Returns:
-        ``num_nodes``, ``num_edges`` (directed), ``mean_ms``, ``median_ms``, ``p95_ms``,
-        ``min_ms`` per step, and ``apsp_ms`` (one-off per topology).
+    Attributes:
+        warm_start: when True, :meth:`forward` executes EIGRP's next hops (shortest paths
+            with EIGRP weights of ``link_props``) and returns their log-probabilities
+            under the current policy (B.7). Not saved with the model.
+        cache: the :class:`DistanceCache` (one APSP per topology).
     """
-    from packerl.spaces import observation_space
 
-    obs = benchmark_observation(num_nodes, seed)
-    p, m = obs["node_mask"].shape[0], obs["edge_mask"].shape[0]
-    space = observation_space(p, m // 2)
-    space = type(space)({k: (type(s)(-np.inf, np.inf, obs[k].shape, np.float32)
-                             if k in ("global", "edge_attr") else s)
-                         for k, s in space.spaces.items()})
-    from packerl.spaces import next_hop_action_space
+    def __init__(self, observation_space, action_space, lr_schedule: Schedule,
+                 latent_dim: int = 12, hidden_dim: int = 12, num_steps: int = 2,
+                 init_temperature: float = 4.0, clip_distance: float = 10.0,
+                 **kwargs: Any):
+        self.latent_dim, self.hidden_dim, self.num_steps = latent_dim, hidden_dim, num_steps
+        self.init_temperature, self.clip_distance = float(init_temperature), clip_distance
+        p = observation_space["node_mask"].shape[0]
+        nvec = np.asarray(getattr(action_space, "nvec", []))
+        if nvec.shape != (p * p,) or (nvec != p).any():
+            raise ValueError(
+                f"FieldLinesPolicy needs the node-id next-hop space MultiDiscrete([{p}] * "
+                f"{p * p}), got {action_space}; make the environment with "
+                "next_hop_encoding='node' (packerl train does)")
+        kwargs["features_extractor_class"] = PaddedDictExtractor
+        kwargs.setdefault("ortho_init", False)
+        kwargs.pop("features_extractor_kwargs", None)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        self.warm_start = False
+        self.cache = DistanceCache(clip=clip_distance)
 
-    old_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        policy = FieldLinesPolicy(space, next_hop_action_space(p, "node"), lambda _: 5e-5)
-        policy.set_training_mode(False)
-        t0 = time.perf_counter()
-        policy.cache.get(num_nodes, obs["edge_index"][:, obs["edge_mask"] > 0],
-                         obs["link_props"][obs["edge_mask"] > 0])
-        apsp_ms = (time.perf_counter() - t0) * 1e3
-        times = []
-        with torch.no_grad():
-            for i in range(warmup + repeats):
-                t0 = time.perf_counter()
-                tensors = {k: torch.as_tensor(v[None]) for k, v in obs.items()}
-                action = policy._predict(tensors, deterministic=deterministic)
-                action.numpy()
-                if i >= warmup:
-                    times.append((time.perf_counter() - t0) * 1e3)
-    finally:
-        torch.set_num_threads(old_threads)
-    return {"num_nodes": num_nodes, "num_edges": int(obs["edge_mask"].sum()),
-            "mean_ms": float(np.mean(times)), "median_ms": float(np.median(times)),
-            "p95_ms": float(np.percentile(times, 95)), "min_ms": float(np.min(times)),
-            "apsp_ms": apsp_ms}
+    def _build(self, lr_schedule: Schedule) -> None:
+        edge_in = self.observation_space["edge_attr"].shape[-1]
+        global_in = self.observation_space["global"].shape[-1]
+        net = {"latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim,
+               "num_steps": self.num_steps}
+        self.actor = FieldLinesNet(edge_in, global_in, **net)
+        self.critic = FieldLinesNet(edge_in, global_in, **net)
+        self.log_temperature = nn.Parameter(
+            torch.tensor(math.log(self.init_temperature), dtype=torch.float32))
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1),
+                                              **self.optimizer_kwargs)
 
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        for key in ("net_arch", "activation_fn", "ortho_init", "use_sde", "log_std_init",
+                    "full_std", "use_expln", "squash_output", "features_extractor_class",
+                    "features_extractor_kwargs", "share_features_extractor",
+                    "normalize_images"):
+            data.pop(key, None)
+        data.update(latent_dim=self.latent_dim, hidden_dim=self.hidden_dim,
+                    num_steps=self.num_steps, init_temperature=self.init_temperature,
+                    clip_distance=self.clip_distance)
+        return data
 
-if __name__ == "__main__":  # pragma: no cover
-    for size in (10, 25, 50, 100, 250):
-        print(benchmark_inference(size))
+    @property
+    def temperature(self) -> Tensor:
+        return self.log_temperature.exp()
+
+    def prepare(self, obs: Mapping[str, Tensor]) -> GraphInputs:
+        return prepare_inputs(obs, self.cache)
+
+    def _distribution(self, g: GraphInputs) -> FieldLinesDistribution:
+        return FieldLinesDistribution(self.actor(g), self.temperature, g)
+
+    def _values(self, g: GraphInputs) -> Tensor:
+        return graph_mean(self.critic(g), g)
+
+    def forward(self, obs: Mapping[str, Tensor],
+                deterministic: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+        g = self.prepare(obs)
+        dist = self._distribution(g)
+        if self.warm_start:
+            actions = dist.warm_start_actions(dist.mode_ids() if deterministic else None)
+        else:
+            actions = dist.get_actions(deterministic=deterministic)
+        return actions, self._values(g), dist.log_prob(actions)
+
+    def evaluate_actions(self, obs: Mapping[str, Tensor],
+                         actions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        g = self.prepare(obs)
+        dist = self._distribution(g)
+        return self._values(g), dist.log_prob(actions), dist.entropy()
+
+    def get_distribution(self, obs: Mapping[str, Tensor]) -> FieldLinesDistribution:
+        return self._distribution(self.prepare(obs))
+
+    def predict_values(self, obs: Mapping[str, Tensor]) -> Tensor:
+        return self._values(self.prepare(obs))
+
+    def _predict(self, observation: Mapping[str, Tensor],
+                 deterministic: bool = False) -> Tensor:
+        return self.get_distribution(observation).get_actions(deterministic=deterministic)
+
+    def ratings(self, obs: Mapping[str, Tensor]) -> tuple[Tensor, GraphInputs]:
+        """The actor's (|E|, Z) ratings and the prepared inputs (for inspection)."""
+        g = self.prepare(obs)
+        return self.actor(g), g

@@ -70,7 +70,7 @@ def _reset(module: nn.Module | None) -> None:
 
 
 class MPNLayer(MessagePassing):
-    """One MPN step: edge update from (sender, receiver, edge), node update from (node, mean ‖
+    r"""One MPN step: edge update from (sender, receiver, edge), node update from (node, mean ‖
     min of its outgoing edges' new features), residual connection and layer norm on both.
 
     .. math::

@@ -29,14 +29,12 @@ Pipeline (one observation, batched over graphs in practice):
 
 **Last link weights.** The paper feeds the weights the policy chose at the previous step.
 stable-baselines3 policies must be stateless functions of the observation (PPO re-evaluates
-stored observations in random minibatches), and the environment's observation does not carry
-the previous action. So the policy reads the observation key ``last_link_weights``
-``(2 * max_edges,)`` when the observation space has one, and otherwise (the current
-environment) uses the link's EIGRP weight ``256 * (1e7 / bw_kbps + delay_us / 10)`` computed
-from ``link_props``, i.e. the weights routing starts from. To feed the true previous weights,
-the link-weight environment would add ``last_link_weights`` (float32, EIGRP weights or ones at
-S0, the applied action afterwards; padding 1) to its observation; the policy picks it up with
-no change.
+stored observations in random minibatches), so the previous action has to be part of the
+observation: the policy reads the key ``last_link_weights`` ``(2 * max_edges,)`` when the
+observation space has one (the link-weight environment made with ``last_action=True``: ones
+at S0, the applied weights afterwards), and otherwise uses the link's EIGRP weight
+``256 * (1e7 / bw_kbps + delay_us / 10)`` computed from ``link_props``, i.e. the weights
+routing starts from.
 
 **Positivity.** The environment rejects weights that are not finite and > 0, and SB3's PPO
 neither squashes nor transforms Gaussian actions (``squash_output`` needs gSDE): it only
@@ -70,7 +68,6 @@ Example:
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -82,7 +79,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import Tensor, nn
 
 from packerl.routing import EIGRP_DELAY_UNIT_US, EIGRP_REFERENCE_KBPS
-from packerl.spaces import EDGE_OBS_FEATURES, MAX_LINK_WEIGHT
+from packerl.spaces import EDGE_OBS_FEATURES
 from policies.mpn import MPN
 from policies.sb3_common import PaddedDictExtractor, obs_to_batch
 
@@ -461,116 +458,8 @@ class MSlimPolicy(ActorCriticPolicy):
         return float(self.log_std.exp().item())
 
 
-# ------------------------------------------------------------------------------ benchmark
-
-
-def synthetic_observation(num_nodes: int, frames: int = 4, seed: int = 0,
-                          model: str | None = None) -> tuple[dict[str, np.ndarray], Any]:
-    """A padded, stacked observation of a synnet topology with random normalised features.
-
-    Uses Watts-Strogatz (the model of every preset size) unless ``model`` is given; padding
-    as the environment's default (``max_nodes = num_nodes``, ``max_edges = 4 * num_nodes``).
-
-    Returns:
-        ``(observation, observation_space)``.
-    """
-    from packerl.spaces import observation_space as make_space
-    from synnet.topology import assign_attributes, make_graph
-
-    rng = np.random.default_rng(seed)
-    g, _ = make_graph(model or "ws", num_nodes, rng)
-    topo = assign_attributes(g, "bench", rng)
-    n, m = num_nodes, 4 * num_nodes
-    space = make_space(n, m)
-    entries = dict(space.spaces)
-    f = entries["edge_attr"].shape[-1]
-    entries["edge_attr"] = spaces.Box(-np.inf, np.inf, (2 * m, f * frames), np.float32)
-    entries["global"] = spaces.Box(-np.inf, np.inf, (entries["global"].shape[0] * frames,),
-                                   np.float32)
-    space = spaces.Dict(entries)
-    e = len(topo.edges)
-    slots = 2 * m
-    edge_index = np.zeros((2, slots), np.int64)
-    edge_index[:, 0:2 * e:2] = topo.edges.T
-    edge_index[:, 1:2 * e:2] = topo.edges.T[::-1]
-    edge_mask = np.zeros(slots, np.int8)
-    edge_mask[:2 * e] = 1
-    link_props = np.zeros((slots, 2), np.float32)
-    link_props[:2 * e, 0] = np.repeat(topo.datarate_bps, 2)
-    link_props[:2 * e, 1] = np.repeat(topo.delay_ms, 2)
-    adjacency = np.zeros((n, n), np.int8)
-    adjacency[edge_index[0, :2 * e], edge_index[1, :2 * e]] = 1
-    obs = {
-        "global": rng.standard_normal(space["global"].shape).astype(np.float32),
-        "edge_attr": (rng.standard_normal((slots, f * frames)) * edge_mask[:, None]
-                      ).astype(np.float32),
-        "link_props": link_props,
-        "edge_index": edge_index,
-        "edge_mask": edge_mask,
-        "node_mask": np.ones(n, np.int8),
-        "adjacency": adjacency,
-        "sizes": np.array([n, 2 * e], np.int64),
-    }
-    return obs, space
-
-
-def benchmark_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: int = 0,
-                        threads: int | None = 1) -> dict[str, float]:
-    """Time one M-Slim routing decision on a synthetic ``num_nodes`` topology.
-
-    The policy time is ``MSlimPolicy.predict(obs, deterministic=True)`` for one unbatched
-    observation (observation to tensors, line digraph, actor MPN, Softplus, back to NumPy),
-    excluding the shortest-path step; ``apsp_*`` is the environment's weights -> next hops
-    (:func:`packerl.routing.next_hops_from_weights`, SciPy Dijkstra) on the same weights.
-
-    Args:
-        num_nodes: topology size.
-        repeats: timed repetitions (default: 50).
-        warmup: untimed repetitions first (default: 5).
-        seed: topology and initialisation seed (default: 0).
-        threads: torch intra-op threads during the measurement (default: 1, one core;
-            None leaves torch's setting).
-
-    Returns:
-        ``mean_ms``, ``p95_ms`` (policy), ``apsp_mean_ms``, ``apsp_p95_ms``, ``num_nodes``,
-        ``num_links`` (working directed edges) and ``num_arcs`` (line-digraph arcs).
-    """
-    from packerl.routing import next_hops_from_weights
-    from packerl.spaces import graph_of
-
-    obs, space = synthetic_observation(num_nodes, seed=seed)
-    action_space = spaces.Box(0.0, MAX_LINK_WEIGHT, obs["edge_mask"].shape, np.float32)
-    torch.manual_seed(seed)
-    policy = MSlimPolicy(space, action_space, lambda _: 3e-3)
-    policy.set_training_mode(False)
-    n, slots, ei = graph_of(obs)
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        policy_ms, apsp_ms = [], []
-        for i in range(warmup + repeats):
-            t0 = time.perf_counter()
-            weights, _ = policy.predict(obs, deterministic=True)
-            t1 = time.perf_counter()
-            next_hops_from_weights(n, ei, weights[slots].astype(np.float64))
-            t2 = time.perf_counter()
-            if i >= warmup:
-                policy_ms.append((t1 - t0) * 1e3)
-                apsp_ms.append((t2 - t1) * 1e3)
-    finally:
-        torch.set_num_threads(old_threads)
-    arcs = line_digraph(torch.as_tensor(ei), n).shape[1]
-    return {
-        "num_nodes": float(n), "num_links": float(len(slots)), "num_arcs": float(arcs),
-        "mean_ms": float(np.mean(policy_ms)), "p95_ms": float(np.percentile(policy_ms, 95)),
-        "apsp_mean_ms": float(np.mean(apsp_ms)), "apsp_p95_ms": float(np.percentile(apsp_ms, 95)),
-    }
-
-
 __all__ = [
     "LAST_WEIGHTS_KEY",
-    "MAX_LINK_WEIGHT",
     "MIN_WEIGHT",
     "NEIGHBOURS",
     "UNUSED_SLOT_WEIGHT",
@@ -578,8 +467,6 @@ __all__ = [
     "LineDigraphNet",
     "LineGraph",
     "MSlimPolicy",
-    "benchmark_inference",
     "eigrp_weights_torch",
     "line_digraph",
-    "synthetic_observation",
 ]

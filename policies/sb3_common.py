@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 import gymnasium as gym
 import torch
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import Tensor
 from torch_geometric.data import Batch
 
@@ -84,23 +85,15 @@ def obs_to_batch(obs: Mapping[str, Tensor]) -> Batch:
     return out
 
 
-try:  # stable-baselines3 is optional for the pure-torch parts
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-except ImportError:  # pragma: no cover
-    BaseFeaturesExtractor = None  # type: ignore[assignment,misc]
+class PaddedDictExtractor(BaseFeaturesExtractor):
+    """A pass-through features extractor: graph policies read the padded dict themselves.
 
+    ``features_dim`` is a placeholder (1) required by SB3; the extractor returns the
+    observation dict unchanged (no flattening, no float casting of integer keys).
+    """
 
-if BaseFeaturesExtractor is not None:
+    def __init__(self, observation_space: gym.spaces.Dict):
+        super().__init__(observation_space, features_dim=1)
 
-    class PaddedDictExtractor(BaseFeaturesExtractor):
-        """A pass-through features extractor: graph policies read the padded dict themselves.
-
-        ``features_dim`` is a placeholder (1) required by SB3; the extractor returns the
-        observation dict unchanged (no flattening, no float casting of integer keys).
-        """
-
-        def __init__(self, observation_space: gym.spaces.Dict):
-            super().__init__(observation_space, features_dim=1)
-
-        def forward(self, observations: Mapping[str, Tensor]) -> Mapping[str, Tensor]:
-            return observations
+    def forward(self, observations: Mapping[str, Tensor]) -> Mapping[str, Tensor]:
+        return observations

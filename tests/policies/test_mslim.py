@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from experiments.synthetic import synthetic_observation
 from packerl.env import PackeRLLinkWeightsEnv
 from packerl.routing import eigrp_weights, next_hops_from_weights
 from packerl.spaces import (
@@ -30,10 +31,8 @@ from policies.mslim import (
     UNUSED_SLOT_WEIGHT,
     FoldedGaussianDistribution,
     MSlimPolicy,
-    benchmark_inference,
     eigrp_weights_torch,
     line_digraph,
-    synthetic_observation,
 )
 
 ENV_KW = {"topology": "nx-XS", "traffic": "udp_low", "episode_steps": 8,
@@ -389,14 +388,3 @@ def test_ppo_accepts_the_raw_link_weight_env():
     finally:
         venv.close()
 
-
-# ------------------------------------------------------------------------------ inference
-
-
-@pytest.mark.parametrize("num_nodes", [10, 50])
-def test_benchmark_inference_reports_times(num_nodes):
-    result = benchmark_inference(num_nodes, repeats=3, warmup=1)
-    assert result["num_nodes"] == num_nodes
-    assert result["num_arcs"] > result["num_links"] > 0
-    for key in ("mean_ms", "p95_ms", "apsp_mean_ms", "apsp_p95_ms"):
-        assert result[key] > 0
