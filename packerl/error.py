@@ -42,3 +42,20 @@ class SimulatorProtocolError(SimulatorError):
 
 class SimulatorCommandError(SimulatorError):
     """The simulator refused a command and said why (see the message)."""
+
+
+class StepAlreadyPending(PackeRLError, RuntimeError):
+    """A step was sent while the previous one is still pending: wait for it first.
+
+    Raised by :meth:`packerl.sim.Simulator.step_async` (and by any command that would talk to
+    a simulator busy with a step), and by ``PackeRLSB3VecEnv.step_async``. A ``RuntimeError``,
+    as before it had its own type.
+    """
+
+
+class NoStepPending(PackeRLError, RuntimeError):
+    """A step's result was asked for, but no step is pending: send one first.
+
+    Raised by :meth:`packerl.sim.Simulator.step_wait` and ``PackeRLSB3VecEnv.step_wait``. A
+    ``RuntimeError``, as before it had its own type.
+    """

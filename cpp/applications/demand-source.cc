@@ -24,7 +24,14 @@ namespace odd
 {
 
 NS_OBJECT_ENSURE_REGISTERED(DemandSource);
+NS_OBJECT_ENSURE_REGISTERED(UdpDemandSource);
 NS_OBJECT_ENSURE_REGISTERED(Sinks);
+
+namespace
+{
+/// Bytes of an IPv4 header without options: a TCP retransmission's IP size is segment + this.
+constexpr uint32_t kIpv4HeaderBytes = 20;
+} // namespace
 
 TypeId
 DemandSource::GetTypeId()
@@ -49,6 +56,7 @@ DemandSource::DemandSource(uint64_t id,
 void
 DemandSource::Finish(bool completed)
 {
+    NS_LOG_FUNCTION(this << m_id << completed);
     if (m_done)
     {
         return;
@@ -72,9 +80,26 @@ DemandSource::Finish(bool completed)
 void
 DemandSource::DoDispose()
 {
+    NS_LOG_FUNCTION(this);
     m_node = nullptr;
     m_socket = nullptr;
     Object::DoDispose();
+}
+
+TypeId
+UdpDemandSource::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::odd::UdpDemandSource")
+            .SetParent<DemandSource>()
+            .SetGroupName("Odd")
+            .AddAttribute("PacketSize",
+                          "Largest UDP payload per packet (bytes); the last packet of a demand "
+                          "carries what is left.",
+                          UintegerValue(kMaxUdpPayload),
+                          MakeUintegerAccessor(&UdpDemandSource::m_packetSize),
+                          MakeUintegerChecker<uint32_t>(1, kMaxUdpPayload));
+    return tid;
 }
 
 UdpDemandSource::UdpDemandSource(uint64_t id,
@@ -91,6 +116,7 @@ UdpDemandSource::UdpDemandSource(uint64_t id,
 void
 UdpDemandSource::Start()
 {
+    NS_LOG_FUNCTION(this << m_id << m_destination << m_remaining << m_rateBps);
     m_socket = Socket::CreateSocket(m_node, UdpSocketFactory::GetTypeId());
     m_socket->Bind();
     m_socket->Connect(InetSocketAddress(m_destination, kUdpSinkPort));
@@ -100,7 +126,7 @@ UdpDemandSource::Start()
 void
 UdpDemandSource::SendNext()
 {
-    auto size = static_cast<uint32_t>(std::min<uint64_t>(m_remaining, kMaxUdpPayload));
+    auto size = static_cast<uint32_t>(std::min<uint64_t>(m_remaining, m_packetSize));
     // A failed send (no route) was counted as a drop by the routing layer: keep the rate.
     m_socket->Send(Create<Packet>(size));
     m_hooks->onAppSent(size);
@@ -134,6 +160,7 @@ TcpDemandSource::TcpDemandSource(uint64_t id,
 void
 TcpDemandSource::Start()
 {
+    NS_LOG_FUNCTION(this << m_id << m_destination << m_remaining);
     m_socket = Socket::CreateSocket(m_node, TcpSocketFactory::GetTypeId());
     UintegerValue buffer;
     m_socket->GetAttribute("SndBufSize", buffer);
@@ -146,7 +173,7 @@ TcpDemandSource::Start()
                  Ptr<const TcpSocketBase>>(
             [hooks, nodeId](Ptr<const Packet> p, const TcpHeader& h, const Address&,
                             const Address&, Ptr<const TcpSocketBase>) {
-                hooks->onRetx(nodeId, p->GetSize() + h.GetSerializedSize() + 20);
+                hooks->onRetx(nodeId, p->GetSize() + h.GetSerializedSize() + kIpv4HeaderBytes);
             }));
     m_socket->Bind();
     m_socket->SetConnectCallback(MakeCallback(&TcpDemandSource::OnConnected, this),
@@ -194,8 +221,9 @@ TcpDemandSource::Fill(Ptr<Socket> socket, uint32_t /* available */)
 }
 
 void
-TcpDemandSource::OnConnectFailed(Ptr<Socket> /* socket */)
+TcpDemandSource::OnConnectFailed(Ptr<Socket> socket)
 {
+    NS_LOG_FUNCTION(this << socket);
     Finish(false);
 }
 
@@ -206,8 +234,9 @@ TcpDemandSource::OnClose(Ptr<Socket> /* socket */)
 }
 
 void
-TcpDemandSource::OnError(Ptr<Socket> /* socket */)
+TcpDemandSource::OnError(Ptr<Socket> socket)
 {
+    NS_LOG_FUNCTION(this << socket);
     Finish(false);
 }
 
@@ -227,6 +256,7 @@ Sinks::Sinks(Ptr<Node> node, std::function<void(uint32_t, uint32_t)> onReceived)
 void
 Sinks::Start()
 {
+    NS_LOG_FUNCTION(this);
     m_tcp = Socket::CreateSocket(m_node, TcpSocketFactory::GetTypeId());
     m_tcp->Bind(InetSocketAddress(Ipv4Address::GetAny(), kTcpSinkPort));
     m_tcp->Listen();
@@ -269,6 +299,7 @@ Sinks::PeerClosed(Ptr<Socket> socket)
 void
 Sinks::DoDispose()
 {
+    NS_LOG_FUNCTION(this);
     m_tcp = nullptr;
     m_udp = nullptr;
     m_node = nullptr;

@@ -27,7 +27,8 @@ namespace odd
 /// Ports of the sinks every node runs.
 inline constexpr uint16_t kTcpSinkPort = 9;
 inline constexpr uint16_t kUdpSinkPort = 10;
-/// Largest UDP payload so that packets fit a 1500-byte IP MTU.
+/// Largest UDP payload so that packets fit a 1500-byte IP MTU (default and maximum of
+/// `ns3::odd::UdpDemandSource::PacketSize`).
 inline constexpr uint32_t kMaxUdpPayload = 1472;
 
 /// What a source reports to the simulation it belongs to.
@@ -61,10 +62,12 @@ class DemandSource : public Object
     bool m_done = false;
 };
 
-/// Sends `bytes` at a constant rate in packets of at most 1472 bytes of payload.
+/// Sends `bytes` at a constant rate in packets of at most `PacketSize` (1472) bytes of payload.
 class UdpDemandSource : public DemandSource
 {
   public:
+    /// @brief Get the type ID. @return the object TypeId
+    static TypeId GetTypeId();
     UdpDemandSource(uint64_t id, Ptr<Node> node, Ipv4Address destination, uint64_t bytes,
                     double rateBps, const SourceHooks* hooks);
     void Start() override;
@@ -75,6 +78,7 @@ class UdpDemandSource : public DemandSource
   private:
     void SendNext();
     double m_rateBps;
+    uint32_t m_packetSize = kMaxUdpPayload; //!< attribute PacketSize
     EventId m_next;
 };
 

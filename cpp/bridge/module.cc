@@ -5,7 +5,8 @@
  *
  * Creates segments, exposes their arrays as NumPy views (whose base object keeps the mapping
  * alive, so a view can never outlive its memory), reads and writes header fields, and waits on
- * the response semaphore with the GIL released.
+ * the response semaphore with the GIL released. Everything about the layout comes from the
+ * tables in layout.h and is exported as `SPEC`; the module holds no fault-injection hooks.
  */
 #include "layout.h"
 #include "segment.h"
@@ -16,8 +17,9 @@
 
 #include <cstring>
 #include <memory>
-#include <system_error>
 #include <string>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 namespace py = pybind11;
@@ -26,47 +28,41 @@ using namespace packerl::bridge;
 namespace
 {
 
+/// The NumPy dtype string ("<i4", "<f8", "|u1", ...) of a C++ element type.
+template <typename T>
+std::string
+DtypeString()
+{
+    static_assert(std::is_arithmetic_v<T>, "segment arrays hold numbers only");
+    std::string code = sizeof(T) == 1 ? "|" : "<";
+    code += std::is_floating_point_v<T> ? 'f' : (std::is_signed_v<T> ? 'i' : 'u');
+    code += std::to_string(sizeof(T));
+    return code;
+}
+
+/// One row of `PACKERL_ARRAYS`, as the module needs it.
 struct ArraySpec
 {
     const char* name;
+    Array id;
     std::size_t Offsets::*offset;
-    char kind; // numpy dtype character
+    std::string dtype;
     std::size_t itemBytes;
-    std::size_t (*count)(const Capacity&);
+    const char* rows; //!< the rows expression, as written in layout.h
+    const char* cols; //!< the columns expression
+    const char* doc;
 };
 
 const std::vector<ArraySpec>&
 Specs()
 {
     static const std::vector<ArraySpec> specs = {
-        {"edge_nodes", &Offsets::edgeNodes, 'i', 4, [](const Capacity& c) { return 2 * std::size_t(c.maxEdges); }},
-        {"edge_datarate", &Offsets::edgeDatarate, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxEdges); }},
-        {"edge_delay_ms", &Offsets::edgeDelayMs, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxEdges); }},
-        {"next_hop", &Offsets::nextHop, 'i', 4, [](const Capacity& c) { return std::size_t(c.maxNodes) * c.maxNodes; }},
-        {"dem_time_ms", &Offsets::demTimeMs, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"dem_src", &Offsets::demSrc, 'i', 4, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"dem_dst", &Offsets::demDst, 'i', 4, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"dem_bytes", &Offsets::demBytes, 'i', 8, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"dem_is_tcp", &Offsets::demIsTcp, 'u', 1, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"dem_rate_bps", &Offsets::demRateBps, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxDemands); }},
-        {"fail_time_ms", &Offsets::failTimeMs, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxFailures); }},
-        {"fail_edge", &Offsets::failEdge, 'i', 4, [](const Capacity& c) { return std::size_t(c.maxFailures); }},
-        {"global", &Offsets::global, 'f', 8, [](const Capacity&) { return std::size_t(kNumGlobal); }},
-        {"edge", &Offsets::edge, 'f', 8, [](const Capacity& c) { return 2 * std::size_t(c.maxEdges) * kNumEdge; }},
-        {"node", &Offsets::node, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxNodes) * kNumNode; }},
-        {"tm_sent", &Offsets::tmSent, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxNodes) * c.maxNodes; }},
-        {"tm_received", &Offsets::tmReceived, 'f', 8, [](const Capacity& c) { return std::size_t(c.maxNodes) * c.maxNodes; }},
+#define PACKERL_X(member, pyname, type, rows, cols, doc)                                        \
+    {pyname, Array::member, &Offsets::member, DtypeString<type>(), sizeof(type), #rows, #cols, doc},
+        PACKERL_ARRAYS(PACKERL_X)
+#undef PACKERL_X
     };
     return specs;
-}
-
-py::dtype
-DtypeOf(const ArraySpec& s)
-{
-    std::string code = "<";
-    code += s.kind;
-    code += std::to_string(s.itemBytes);
-    return py::dtype(code);
 }
 
 /// Python-owned handle; the mapping lives as long as this object and every view made from it.
@@ -84,10 +80,78 @@ struct PySegment
     }
 };
 
-std::vector<std::string>
+py::tuple
 Names(const auto& list)
 {
-    return std::vector<std::string>(list.begin(), list.end());
+    return py::tuple(py::cast(std::vector<std::string>(list.begin(), list.end())));
+}
+
+/// A feature table as a tuple of (name, doc) pairs.
+template <std::size_t N>
+py::tuple
+FeatureRows(const std::array<std::string_view, N>& names,
+            const std::array<std::string_view, N>& docs)
+{
+    py::list rows;
+    for (std::size_t i = 0; i < N; ++i)
+    {
+        rows.append(py::make_tuple(std::string(names[i]), std::string(docs[i])));
+    }
+    return py::tuple(rows);
+}
+
+const char*
+AggregateName(Aggregate a)
+{
+    switch (a)
+    {
+    case Aggregate::kTotal:
+        return "total";
+    case Aggregate::kMean:
+        return "mean";
+    case Aggregate::kLast:
+        return "last";
+    }
+    return "?";
+}
+
+/// `SPEC`: the schema of this layout version, generated from the tables of layout.h.
+py::dict
+SpecDict()
+{
+    py::dict spec;
+    spec["layout_version"] = kLayoutVersion;
+    py::list arrays;
+    for (const ArraySpec& s : Specs())
+    {
+        py::dict a;
+        a["name"] = s.name;
+        a["dtype"] = s.dtype;
+        a["rows"] = s.rows;
+        a["cols"] = s.cols;
+        a["doc"] = s.doc;
+        arrays.append(a);
+    }
+    spec["arrays"] = py::tuple(arrays);
+    py::list globals;
+    for (std::size_t i = 0; i < kNumGlobal; ++i)
+    {
+        globals.append(py::make_tuple(std::string(kGlobalFeatures[i]),
+                                      std::string(kGlobalFeatureDocs[i]),
+                                      AggregateName(kGlobalAggregates[i])));
+    }
+    spec["global_features"] = py::tuple(globals);
+    spec["edge_features"] = FeatureRows(kEdgeFeatures, kEdgeFeatureDocs);
+    spec["node_features"] = FeatureRows(kNodeFeatures, kNodeFeatureDocs);
+    py::list fields;
+#define PACKERL_X(type, member, pyname, doc)                                                    \
+    fields.append(py::make_tuple(pyname, DtypeString<type>(), doc));
+    PACKERL_HEADER_FIELDS(PACKERL_X)
+#undef PACKERL_X
+    spec["header_fields"] = py::tuple(fields);
+    spec["dimensions"] = py::dict(py::arg("n") = "max_nodes", py::arg("e") = "max_edges",
+                                  py::arg("d") = "max_demands", py::arg("f") = "max_failures");
+    return spec;
 }
 
 } // namespace
@@ -112,9 +176,10 @@ PYBIND11_MODULE(_bridge, m)
         }
     });
     m.attr("LAYOUT_VERSION") = kLayoutVersion;
-    m.attr("GLOBAL_FEATURES") = py::tuple(py::cast(Names(kGlobalFeatures)));
-    m.attr("EDGE_FEATURES") = py::tuple(py::cast(Names(kEdgeFeatures)));
-    m.attr("NODE_FEATURES") = py::tuple(py::cast(Names(kNodeFeatures)));
+    m.attr("SPEC") = SpecDict();
+    m.attr("GLOBAL_FEATURES") = Names(kGlobalFeatures);
+    m.attr("EDGE_FEATURES") = Names(kEdgeFeatures);
+    m.attr("NODE_FEATURES") = Names(kNodeFeatures);
     m.attr("CMD_RESET") = static_cast<uint32_t>(kCmdReset);
     m.attr("CMD_STEP") = static_cast<uint32_t>(kCmdStep);
     m.attr("CMD_CLOSE") = static_cast<uint32_t>(kCmdClose);
@@ -130,6 +195,24 @@ PYBIND11_MODULE(_bridge, m)
         },
         py::arg("max_nodes"), py::arg("max_edges"), py::arg("max_demands"),
         py::arg("max_failures"), "Size in bytes of a segment of this capacity.");
+
+    m.def(
+        "array_layout",
+        [](uint32_t n, uint32_t e, uint32_t d, uint32_t f) {
+            const Capacity c{n, e, d, f};
+            const Offsets o = ComputeOffsets(c);
+            py::dict out;
+            for (const ArraySpec& s : Specs())
+            {
+                const Shape shape = ShapeOf(s.id, c);
+                out[s.name] = py::make_tuple(o.*s.offset, s.dtype, py::make_tuple(shape.rows,
+                                                                                  shape.cols));
+            }
+            return out;
+        },
+        py::arg("max_nodes"), py::arg("max_edges"), py::arg("max_demands"),
+        py::arg("max_failures"),
+        "Dict name -> (byte offset, dtype, (rows, cols)) of every array at this capacity.");
 
     py::class_<PySegment, std::shared_ptr<PySegment>>(m, "Segment")
         .def(py::init([](uint32_t n, uint32_t e, uint32_t d, uint32_t f, const std::string& name) {
@@ -155,10 +238,10 @@ PYBIND11_MODULE(_bridge, m)
                 py::dict out;
                 for (const ArraySpec& spec : Specs())
                 {
-                    std::size_t count = spec.count(c);
+                    const Shape shape = ShapeOf(spec.id, c);
                     void* ptr = s.seg.base() + s.seg.offsets().*spec.offset;
-                    out[spec.name] = py::array(DtypeOf(spec), {count}, {spec.itemBytes}, ptr,
-                                               self);
+                    out[spec.name] = py::array(py::dtype(spec.dtype), {shape.rows * shape.cols},
+                                               {spec.itemBytes}, ptr, self);
                 }
                 return out;
             },
@@ -174,32 +257,12 @@ PYBIND11_MODULE(_bridge, m)
             py::arg("timeout"),
             "Block (GIL released, no spinning) until the simulator answers or `timeout` "
             "seconds pass; True if it answered.")
-        .def(
-            "corrupt_header_for_test",
-            [](PySegment& s) { s.h()->version = 0xDEADBEEF; },
-            "Overwrite the header version (fault-injection tests only).")
-#define PACKERL_FIELD(pyname, member)                                                        \
-    def_property(                                                                            \
-        pyname, [](const PySegment& s) { return s.h()->member; },                            \
-        [](PySegment& s, decltype(Header::member) v) { s.h()->member = v; })
-        .PACKERL_FIELD("command", command)
-        .PACKERL_FIELD("status", status)
-        .PACKERL_FIELD("sequence", sequence)
-        .PACKERL_FIELD("echoed", echoed)
-        .PACKERL_FIELD("sim_pid", simPid)
-        .PACKERL_FIELD("num_nodes", numNodes)
-        .PACKERL_FIELD("num_edges", numEdges)
-        .PACKERL_FIELD("tcp_segment_bytes", tcpSegmentBytes)
-        .PACKERL_FIELD("seed", seed)
-        .PACKERL_FIELD("step_ms", stepMs)
-        .PACKERL_FIELD("queue_scale", queueScale)
-        .PACKERL_FIELD("step_index", stepIndex)
-        .PACKERL_FIELD("num_demands", numDemands)
-        .PACKERL_FIELD("num_failures", numFailures)
-        .PACKERL_FIELD("routing_changed", routingChanged)
-        .PACKERL_FIELD("sim_time_ms", simTimeMs)
-        .PACKERL_FIELD("event_count", eventCount)
-#undef PACKERL_FIELD
+#define PACKERL_X(type, member, pyname, doc)                                                    \
+    .def_property(                                                                              \
+        pyname, [](const PySegment& s) { return s.h()->member; },                               \
+        [](PySegment& s, type v) { s.h()->member = v; }, doc)
+            PACKERL_HEADER_FIELDS(PACKERL_X)
+#undef PACKERL_X
         .def_property_readonly("magic_ok",
                                [](const PySegment& s) {
                                    return std::memcmp(s.h()->magic, kMagic.data(),

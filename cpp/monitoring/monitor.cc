@@ -3,17 +3,24 @@
 
 #include "../bridge/layout.h"
 
+#include "ns3/log.h"
 #include "ns3/ppp-header.h"
 #include "ns3/queue.h"
 #include "ns3/tag.h"
+#include "ns3/tcp-l4-protocol.h"
+#include "ns3/udp-l4-protocol.h"
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("OddMonitor");
+
 namespace odd
 {
 
@@ -65,6 +72,9 @@ class DelayTag : public Tag
 };
 
 constexpr uint32_t kPppHeaderBytes = 2;
+/// Every column is filled with this before it is written, so that a feature added to a table of
+/// cpp/bridge/layout.h without a line here shows up as NaN (tests/sim check that none is).
+constexpr double kUnwritten = std::numeric_limits<double>::quiet_NaN();
 
 /// Connect a trace sink, failing loudly if the trace source does not exist.
 template <typename T, typename Cb>
@@ -85,64 +95,16 @@ IpBytes(Ptr<const Packet> framed)
     return size > kPppHeaderBytes ? size - kPppHeaderBytes : size;
 }
 
-enum GlobalIndex : uint32_t
-{
-    G_MAX_LU,
-    G_AVG_LU,
-    G_AVG_DELAY,
-    G_MAX_DELAY,
-    G_AVG_JITTER,
-    G_SENT_BYTES,
-    G_RECEIVED_BYTES,
-    G_DROPPED_BYTES,
-    G_RETX_BYTES,
-    G_SENT_PACKETS,
-    G_RECEIVED_PACKETS,
-    G_DROPPED_PACKETS,
-    G_RETX_PACKETS,
-    G_DROP_QUEUE,
-    G_DROP_NO_ROUTE,
-    G_DROP_TTL,
-    G_DROP_LINK_DOWN,
-    G_DROP_OTHER,
-    G_APP_SENT,
-    G_APP_RECEIVED,
-    G_DEMANDS_STARTED,
-    G_DEMANDS_COMPLETED,
-    G_DEMANDS_ACTIVE,
-    G_SIM_TIME,
-    G_EVENTS,
-    G_COUNT
-};
-static_assert(G_COUNT == packerl::bridge::kNumGlobal, "global feature list out of sync");
+using packerl::bridge::EdgeFeature;
+using packerl::bridge::GlobalFeature;
+using packerl::bridge::NodeFeature;
 
-enum EdgeIndex : uint32_t
+/// Feature `f` of node `node` in a [N][NodeFeature::kCount] table.
+double&
+NodeCell(std::vector<double>& table, uint32_t node, NodeFeature::Index f)
 {
-    E_LU,
-    E_QUEUE_MAX,
-    E_QUEUE_LAST,
-    E_QUEUE_CAP,
-    E_DATARATE,
-    E_DELAY,
-    E_TX_BYTES,
-    E_RX_BYTES,
-    E_DROP_BYTES,
-    E_TX_PACKETS,
-    E_RX_PACKETS,
-    E_DROP_PACKETS,
-    E_IS_UP,
-    E_COUNT
-};
-static_assert(E_COUNT == packerl::bridge::kNumEdge, "edge feature list out of sync");
-
-enum NodeIndex : uint32_t
-{
-    N_SENT,
-    N_RECEIVED,
-    N_RETX,
-    N_COUNT
-};
-static_assert(N_COUNT == packerl::bridge::kNumNode, "node feature list out of sync");
+    return table[static_cast<std::size_t>(node) * NodeFeature::kCount + f];
+}
 
 } // namespace
 
@@ -150,7 +112,7 @@ Monitor::Monitor(uint32_t numNodes, uint32_t numEdges, Ptr<OddRoutingTable> tabl
     : m_n(numNodes),
       m_table(table),
       m_edges(2 * static_cast<std::size_t>(numEdges)),
-      m_node(static_cast<std::size_t>(numNodes) * N_COUNT, 0.0),
+      m_node(static_cast<std::size_t>(numNodes) * NodeFeature::kCount, 0.0),
       m_tmSent(static_cast<std::size_t>(numNodes) * numNodes, 0.0),
       m_tmReceived(static_cast<std::size_t>(numNodes) * numNodes, 0.0)
 {
@@ -173,8 +135,7 @@ Monitor::AttachEdge(uint32_t edge,
     Connect(tx, "MacTxDrop", MakeCallback(&Monitor::OnMacTxDrop, this, edge));
     Connect(rx, "PhyRxEnd", MakeCallback(&Monitor::OnPhyRxEnd, this, edge));
     Connect(rx, "PhyRxDrop", MakeCallback(&Monitor::OnPhyRxDrop, this, edge));
-    Connect(s.queue, "PacketsInQueue",
-                                        MakeCallback(&Monitor::OnQueueLength, this, edge));
+    Connect(s.queue, "PacketsInQueue", MakeCallback(&Monitor::OnQueueLength, this, edge));
 }
 
 void
@@ -183,10 +144,8 @@ Monitor::AttachNode(uint32_t node, Ptr<Ipv4L3Protocol> ipv4, Ptr<TrafficControlL
     // With no queue disc, a full device queue stops the device's transmit queue and the
     // traffic-control layer drops what arrives next: that is where overflow drops happen.
     Connect(tc, "TcDrop", MakeCallback(&Monitor::OnTcDrop, this, node));
-    Connect(ipv4, "SendOutgoing",
-                                     MakeCallback(&Monitor::OnSendOutgoing, this, node));
-    Connect(ipv4, "LocalDeliver",
-                                     MakeCallback(&Monitor::OnLocalDeliver, this, node));
+    Connect(ipv4, "SendOutgoing", MakeCallback(&Monitor::OnSendOutgoing, this, node));
+    Connect(ipv4, "LocalDeliver", MakeCallback(&Monitor::OnLocalDeliver, this, node));
     Connect(ipv4, "Drop", MakeCallback(&Monitor::OnIpDrop, this, node));
 }
 
@@ -203,7 +162,7 @@ Monitor::CountSent(uint32_t node, int32_t dst, uint32_t bytes)
 {
     m_sentBytes += bytes;
     ++m_sentPackets;
-    m_node[static_cast<std::size_t>(node) * N_COUNT + N_SENT] += bytes;
+    NodeCell(m_node, node, NodeFeature::sent_bytes) += bytes;
     if (dst >= 0)
     {
         m_tmSent[static_cast<std::size_t>(node) * m_n + dst] += bytes;
@@ -230,7 +189,7 @@ Monitor::OnRetransmission(uint32_t node, uint32_t bytes)
 {
     m_retxBytes += bytes;
     ++m_retxPackets;
-    m_node[static_cast<std::size_t>(node) * N_COUNT + N_RETX] += bytes;
+    NodeCell(m_node, node, NodeFeature::retransmitted_bytes) += bytes;
 }
 
 void
@@ -262,6 +221,7 @@ Monitor::OnDemandDone(bool completed)
 void
 Monitor::SetLinkDown(uint32_t undirectedEdge)
 {
+    NS_LOG_FUNCTION(this << undirectedEdge);
     m_edges.at(2 * undirectedEdge).up = false;
     m_edges.at(2 * undirectedEdge + 1).up = false;
 }
@@ -287,12 +247,16 @@ Monitor::OnPhyRxEnd(uint32_t edge, Ptr<const Packet> p)
 }
 
 void
+Monitor::CountEdgeDrop(uint32_t edge, Ptr<const Packet> framed, double& reasonBytes)
+{
+    m_edges[edge].CountDrop(framed->GetSize());
+    CountDrop(IpBytes(framed), reasonBytes);
+}
+
+void
 Monitor::OnMacTxDrop(uint32_t edge, Ptr<const Packet> p)
 {
-    EdgeState& s = m_edges[edge];
-    s.dropBytes += p->GetSize();
-    ++s.dropPackets;
-    CountDrop(IpBytes(p), m_dropQueue);
+    CountEdgeDrop(edge, p, m_dropQueue);
 }
 
 void
@@ -304,9 +268,7 @@ Monitor::OnTcDrop(uint32_t node, Ptr<const Packet> p)
     int32_t edge = dst >= 0 ? m_table->EdgeTowards(node, static_cast<uint32_t>(dst)) : -1;
     if (edge >= 0)
     {
-        EdgeState& s = m_edges[edge];
-        s.dropBytes += p->GetSize() + kPppHeaderBytes;
-        ++s.dropPackets;
+        m_edges[edge].CountDrop(p->GetSize() + kPppHeaderBytes); // not framed yet
     }
     CountDrop(p->GetSize(), m_dropQueue);
 }
@@ -314,10 +276,7 @@ Monitor::OnTcDrop(uint32_t node, Ptr<const Packet> p)
 void
 Monitor::OnPhyRxDrop(uint32_t edge, Ptr<const Packet> p)
 {
-    EdgeState& s = m_edges[edge];
-    s.dropBytes += p->GetSize();
-    ++s.dropPackets;
-    CountDrop(IpBytes(p), m_dropLinkDown);
+    CountEdgeDrop(edge, p, m_dropLinkDown);
 }
 
 void
@@ -339,7 +298,9 @@ Monitor::OnSendOutgoing(uint32_t node,
     // flow for jitter. Other protocols (ICMP) share one flow per node pair.
     uint64_t key = (static_cast<uint64_t>(node) << 48) |
                    (static_cast<uint64_t>(static_cast<uint16_t>(dst)) << 32);
-    if ((h.GetProtocol() == 6 || h.GetProtocol() == 17) && p->GetSize() >= 4)
+    const uint8_t protocol = h.GetProtocol();
+    if ((protocol == TcpL4Protocol::PROT_NUMBER || protocol == UdpL4Protocol::PROT_NUMBER) &&
+        p->GetSize() >= 4)
     {
         uint8_t ports[4];
         p->CopyData(ports, 4);
@@ -367,7 +328,7 @@ Monitor::OnLocalDeliver(uint32_t node,
     uint32_t bytes = p->GetSize() + h.GetSerializedSize();
     m_receivedBytes += bytes;
     ++m_receivedPackets;
-    m_node[static_cast<std::size_t>(node) * N_COUNT + N_RECEIVED] += bytes;
+    NodeCell(m_node, node, NodeFeature::received_bytes) += bytes;
     int32_t src = m_table->NodeOf(h.GetSource());
     if (src >= 0)
     {
@@ -404,6 +365,7 @@ Monitor::OnIpDrop(uint32_t /* node */,
 void
 Monitor::BeginStep(Time start, Time end)
 {
+    NS_LOG_FUNCTION(this << start << end);
     m_stepStart = start;
     m_stepEnd = end;
 }
@@ -411,6 +373,9 @@ Monitor::BeginStep(Time start, Time end)
 void
 Monitor::Write(const OutputView& out)
 {
+    NS_LOG_FUNCTION(this);
+    using E = EdgeFeature;
+    using G = GlobalFeature;
     const double stepNs = static_cast<double>((m_stepEnd - m_stepStart).GetNanoSeconds());
     const int64_t endNs = Simulator::Now().GetNanoSeconds();
     double maxLu = 0;
@@ -419,24 +384,25 @@ Monitor::Write(const OutputView& out)
     for (std::size_t e = 0; e < m_edges.size(); ++e)
     {
         EdgeState& s = m_edges[e];
-        double* row = out.edge + e * E_COUNT;
+        double* row = out.edge + e * E::kCount;
+        std::fill(row, row + E::kCount, kUnwritten);
         // Transmission time past the step's end belongs to the next step.
         int64_t carry = std::max<int64_t>(0, s.busyUntilNs - endNs);
         double lu = stepNs > 0 ? std::min(1.0, (s.busyNs - carry) / stepNs) : 0.0;
         uint32_t queued = s.queue ? s.queue->GetNPackets() : 0;
-        row[E_LU] = lu;
-        row[E_QUEUE_MAX] = std::min(1.0, std::max(s.maxPackets, queued) / s.capacity);
-        row[E_QUEUE_LAST] = std::min(1.0, queued / s.capacity);
-        row[E_QUEUE_CAP] = s.capacity;
-        row[E_DATARATE] = s.datarateBps;
-        row[E_DELAY] = s.delayMs;
-        row[E_TX_BYTES] = static_cast<double>(s.txBytes);
-        row[E_RX_BYTES] = static_cast<double>(s.rxBytes);
-        row[E_DROP_BYTES] = static_cast<double>(s.dropBytes);
-        row[E_TX_PACKETS] = static_cast<double>(s.txPackets);
-        row[E_RX_PACKETS] = static_cast<double>(s.rxPackets);
-        row[E_DROP_PACKETS] = static_cast<double>(s.dropPackets);
-        row[E_IS_UP] = s.up ? 1.0 : 0.0;
+        row[E::link_util] = lu;
+        row[E::queue_max_load] = std::min(1.0, std::max(s.maxPackets, queued) / s.capacity);
+        row[E::queue_last_load] = std::min(1.0, queued / s.capacity);
+        row[E::queue_capacity_pkts] = s.capacity;
+        row[E::datarate_bps] = s.datarateBps;
+        row[E::delay_ms] = s.delayMs;
+        row[E::tx_bytes] = static_cast<double>(s.txBytes);
+        row[E::rx_bytes] = static_cast<double>(s.rxBytes);
+        row[E::drop_bytes] = static_cast<double>(s.dropBytes);
+        row[E::tx_packets] = static_cast<double>(s.txPackets);
+        row[E::rx_packets] = static_cast<double>(s.rxPackets);
+        row[E::drop_packets] = static_cast<double>(s.dropPackets);
+        row[E::is_up] = s.up ? 1.0 : 0.0;
         if (s.up)
         {
             maxLu = std::max(maxLu, lu);
@@ -450,32 +416,33 @@ Monitor::Write(const OutputView& out)
     }
 
     double* g = out.global;
-    g[G_MAX_LU] = maxLu;
-    g[G_AVG_LU] = upEdges > 0 ? sumLu / upEdges : 0.0;
-    g[G_AVG_DELAY] = m_receivedPackets > 0 ? m_delaySumNs / m_receivedPackets / 1e6 : 0.0;
-    g[G_MAX_DELAY] = static_cast<double>(m_delayMaxNs) / 1e6;
-    g[G_AVG_JITTER] = m_jitterSamples > 0 ? m_jitterSumNs / m_jitterSamples / 1e6 : 0.0;
-    g[G_SENT_BYTES] = static_cast<double>(m_sentBytes);
-    g[G_RECEIVED_BYTES] = static_cast<double>(m_receivedBytes);
-    g[G_DROPPED_BYTES] = m_droppedBytes;
-    g[G_RETX_BYTES] = static_cast<double>(m_retxBytes);
-    g[G_SENT_PACKETS] = static_cast<double>(m_sentPackets);
-    g[G_RECEIVED_PACKETS] = static_cast<double>(m_receivedPackets);
-    g[G_DROPPED_PACKETS] = static_cast<double>(m_droppedPackets);
-    g[G_RETX_PACKETS] = static_cast<double>(m_retxPackets);
-    g[G_DROP_QUEUE] = m_dropQueue;
-    g[G_DROP_NO_ROUTE] = m_dropNoRoute;
-    g[G_DROP_TTL] = m_dropTtl;
-    g[G_DROP_LINK_DOWN] = m_dropLinkDown;
-    g[G_DROP_OTHER] = m_dropOther;
-    g[G_APP_SENT] = static_cast<double>(m_appSent);
-    g[G_APP_RECEIVED] = static_cast<double>(m_appReceived);
-    g[G_DEMANDS_STARTED] = static_cast<double>(m_demandsStarted);
-    g[G_DEMANDS_COMPLETED] = static_cast<double>(m_demandsCompleted);
-    g[G_DEMANDS_ACTIVE] = static_cast<double>(m_demandsActive);
-    g[G_SIM_TIME] = static_cast<double>(endNs) / 1e6;
+    std::fill(g, g + G::kCount, kUnwritten);
+    g[G::max_link_util] = maxLu;
+    g[G::avg_link_util] = upEdges > 0 ? sumLu / upEdges : 0.0;
+    g[G::avg_delay_ms] = m_receivedPackets > 0 ? m_delaySumNs / m_receivedPackets / 1e6 : 0.0;
+    g[G::max_delay_ms] = static_cast<double>(m_delayMaxNs) / 1e6;
+    g[G::avg_jitter_ms] = m_jitterSamples > 0 ? m_jitterSumNs / m_jitterSamples / 1e6 : 0.0;
+    g[G::sent_bytes] = static_cast<double>(m_sentBytes);
+    g[G::received_bytes] = static_cast<double>(m_receivedBytes);
+    g[G::dropped_bytes] = m_droppedBytes;
+    g[G::retransmitted_bytes] = static_cast<double>(m_retxBytes);
+    g[G::sent_packets] = static_cast<double>(m_sentPackets);
+    g[G::received_packets] = static_cast<double>(m_receivedPackets);
+    g[G::dropped_packets] = static_cast<double>(m_droppedPackets);
+    g[G::retransmitted_packets] = static_cast<double>(m_retxPackets);
+    g[G::drop_queue_bytes] = m_dropQueue;
+    g[G::drop_no_route_bytes] = m_dropNoRoute;
+    g[G::drop_ttl_bytes] = m_dropTtl;
+    g[G::drop_link_down_bytes] = m_dropLinkDown;
+    g[G::drop_other_bytes] = m_dropOther;
+    g[G::app_sent_bytes] = static_cast<double>(m_appSent);
+    g[G::app_received_bytes] = static_cast<double>(m_appReceived);
+    g[G::demands_started] = static_cast<double>(m_demandsStarted);
+    g[G::demands_completed] = static_cast<double>(m_demandsCompleted);
+    g[G::demands_active] = static_cast<double>(m_demandsActive);
+    g[G::sim_time_ms] = static_cast<double>(endNs) / 1e6;
     const uint64_t events = Simulator::GetEventCount();
-    g[G_EVENTS] = static_cast<double>(events - m_lastEventCount);
+    g[G::events] = static_cast<double>(events - m_lastEventCount);
     m_lastEventCount = events;
 
     std::memcpy(out.node, m_node.data(), m_node.size() * sizeof(double));

@@ -27,12 +27,13 @@ namespace ns3
 namespace odd
 {
 
-/// Where a step's state is written (arrays laid out as in cpp/bridge/layout.h).
+/// Where a step's state is written (arrays laid out as in cpp/bridge/layout.h, whose feature
+/// tables name the columns).
 struct OutputView
 {
-    double* global;     //!< [kNumGlobal]
-    double* edge;       //!< [2E][kNumEdge]
-    double* node;       //!< [N][kNumNode]
+    double* global;     //!< [GlobalFeature::kCount]
+    double* edge;       //!< [2E][EdgeFeature::kCount]
+    double* node;       //!< [N][NodeFeature::kCount]
     double* tmSent;     //!< [N][N]
     double* tmReceived; //!< [N][N]
 };
@@ -77,6 +78,12 @@ class Monitor
         uint32_t maxPackets = 0;
         uint64_t txBytes = 0, rxBytes = 0, dropBytes = 0;
         uint64_t txPackets = 0, rxPackets = 0, dropPackets = 0;
+
+        void CountDrop(uint64_t frameBytes)
+        {
+            dropBytes += frameBytes;
+            ++dropPackets;
+        }
     };
 
     void OnPhyTxBegin(uint32_t edge, Ptr<const Packet> p);
@@ -90,6 +97,8 @@ class Monitor
     void OnIpDrop(uint32_t node, const Ipv4Header& h, Ptr<const Packet> p,
                   Ipv4L3Protocol::DropReason reason, Ptr<Ipv4> ipv4, uint32_t iface);
     void CountDrop(uint64_t bytes, double& reasonBytes);
+    /// A frame dropped on directed edge `edge`: counts for the edge and for `reasonBytes`.
+    void CountEdgeDrop(uint32_t edge, Ptr<const Packet> framed, double& reasonBytes);
     void CountSent(uint32_t node, int32_t dst, uint32_t bytes);
 
     uint32_t m_n;
@@ -112,7 +121,7 @@ class Monitor
     uint64_t m_jitterSamples = 0;
     uint64_t m_lastEventCount = 0;
 
-    std::vector<double> m_node;       //!< [N][kNumNode]
+    std::vector<double> m_node;       //!< [N][NodeFeature::kCount]
     std::vector<double> m_tmSent;     //!< [N][N]
     std::vector<double> m_tmReceived; //!< [N][N]
 

@@ -4,6 +4,7 @@
 #include "ns3/ipv4-header.h"
 #include "ns3/log.h"
 #include "ns3/output-stream-wrapper.h"
+#include "ns3/udp-l4-protocol.h"
 
 #include <ostream>
 
@@ -16,6 +17,12 @@ namespace odd
 {
 
 NS_OBJECT_ENSURE_REGISTERED(OddRouting);
+
+namespace
+{
+/// Bytes of the UDP header, which UDP adds after it has asked for a route.
+constexpr uint32_t kUdpHeaderBytes = 8;
+} // namespace
 
 OddRoutingTable::OddRoutingTable(uint32_t numNodes)
     : m_n(numNodes),
@@ -129,7 +136,7 @@ OddRouting::GetTypeId()
 {
     static TypeId tid = TypeId("ns3::odd::OddRouting")
                             .SetParent<Ipv4RoutingProtocol>()
-                            .SetGroupName("Internet")
+                            .SetGroupName("Odd")
                             .AddConstructor<OddRouting>();
     return tid;
 }
@@ -137,6 +144,7 @@ OddRouting::GetTypeId()
 void
 OddRouting::SetTable(Ptr<OddRoutingTable> table, uint32_t nodeId)
 {
+    NS_LOG_FUNCTION(this << table << nodeId);
     m_table = table;
     m_node = nodeId;
 }
@@ -147,6 +155,7 @@ OddRouting::RouteOutput(Ptr<Packet> p,
                         Ptr<NetDevice> oif,
                         Socket::SocketErrno& sockerr)
 {
+    NS_LOG_FUNCTION(this << p << header.GetDestination() << oif);
     int32_t dst = m_table->NodeOf(header.GetDestination());
     OddRoutingTable::DropReason reason = OddRoutingTable::DropReason::kNoRoute;
     Ptr<Ipv4Route> route;
@@ -182,7 +191,8 @@ OddRouting::RouteOutput(Ptr<Packet> p,
         return m_table->AnyRoute(m_node);
     }
     // UDP asks for a route before adding its 8-byte header (TCP after): count IP bytes.
-    const uint32_t l4 = header.GetProtocol() == 17 ? 8 : 0;
+    const uint32_t l4 = header.GetProtocol() == UdpL4Protocol::PROT_NUMBER ? kUdpHeaderBytes : 0;
+    NS_LOG_LOGIC("node " << m_node << ": no route to " << header.GetDestination());
     m_table->NotifyDrop(m_node, dst, p->GetSize() + l4 + header.GetSerializedSize(), reason,
                         true);
     sockerr = Socket::ERROR_NOROUTETOHOST;
@@ -198,6 +208,7 @@ OddRouting::RouteInput(Ptr<const Packet> p,
                        const LocalDeliverCallback& lcb,
                        const ErrorCallback& ecb)
 {
+    NS_LOG_FUNCTION(this << p << header.GetDestination() << idev);
     int32_t dst = m_table->NodeOf(header.GetDestination());
     if (dst < 0)
     {
@@ -212,6 +223,7 @@ OddRouting::RouteInput(Ptr<const Packet> p,
     Ptr<Ipv4Route> route = m_table->Lookup(m_node, static_cast<uint32_t>(dst), reason);
     if (!route)
     {
+        NS_LOG_LOGIC("node " << m_node << ": no route to " << header.GetDestination());
         m_table->NotifyDrop(m_node, dst, p->GetSize() + header.GetSerializedSize(), reason,
                             false);
         // Returning true tells Ipv4L3Protocol that we took care of the packet, so its own
@@ -222,29 +234,37 @@ OddRouting::RouteInput(Ptr<const Packet> p,
     return true;
 }
 
+// Interfaces and addresses need no action: the shared table knows every link, and a failed
+// link is marked in it directly (OddRoutingTable::SetLinkDown).
+
 void
-OddRouting::NotifyInterfaceUp(uint32_t /* interface */)
+OddRouting::NotifyInterfaceUp(uint32_t interface)
 {
+    NS_LOG_FUNCTION(this << interface);
 }
 
 void
-OddRouting::NotifyInterfaceDown(uint32_t /* interface */)
+OddRouting::NotifyInterfaceDown(uint32_t interface)
 {
+    NS_LOG_FUNCTION(this << interface);
 }
 
 void
-OddRouting::NotifyAddAddress(uint32_t /* interface */, Ipv4InterfaceAddress /* address */)
+OddRouting::NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address)
 {
+    NS_LOG_FUNCTION(this << interface << address);
 }
 
 void
-OddRouting::NotifyRemoveAddress(uint32_t /* interface */, Ipv4InterfaceAddress /* address */)
+OddRouting::NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address)
 {
+    NS_LOG_FUNCTION(this << interface << address);
 }
 
 void
 OddRouting::SetIpv4(Ptr<Ipv4> ipv4)
 {
+    NS_LOG_FUNCTION(this << ipv4);
     m_ipv4 = ipv4;
 }
 
@@ -271,6 +291,7 @@ OddRouting::PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit /* uni
 void
 OddRouting::DoDispose()
 {
+    NS_LOG_FUNCTION(this);
     m_ipv4 = nullptr;
     m_table = nullptr;
     m_loopback = nullptr;

@@ -108,10 +108,17 @@ ResetFromSegment(const Segment& seg)
     return std::make_unique<Network>(topo, params);
 }
 
+/// The variable that selects an injected fault (fault-injection build only, see below).
+constexpr const char* kFaultVariable = "PACKERL_SIM_FAULT";
+
+#ifdef PACKERL_FAULT_HOOKS
 /**
- * Fault injection for the client's tests: PACKERL_SIM_FAULT=KIND@STEP makes the simulator
- * misbehave when asked to run step STEP. KIND is exit (exit 7 without answering), abort
- * (SIGABRT), hang (never answer) or garbage (answer with a corrupted header).
+ * Fault injection for the client's tests, compiled into the test executable
+ * `packerl-sim-faults` only (CMake option PACKERL_FAULT_INJECTION; the production `packerl-sim`
+ * is built without PACKERL_FAULT_HOOKS and refuses to start when the variable is set).
+ * PACKERL_SIM_FAULT=KIND@STEP makes the simulator misbehave when asked to run step STEP. KIND
+ * is exit (exit 7 without answering), abort (SIGABRT), hang (never answer) or garbage (answer
+ * with a corrupted header).
  */
 struct Fault
 {
@@ -123,7 +130,7 @@ Fault
 ReadFault()
 {
     Fault f;
-    const char* spec = std::getenv("PACKERL_SIM_FAULT");
+    const char* spec = std::getenv(kFaultVariable);
     if (spec == nullptr)
     {
         return f;
@@ -167,10 +174,17 @@ InjectFault(const Fault& fault, const Header* h)
     return fault.kind == "garbage";
 }
 
+constexpr const char* kBuildKind = ", fault-injection test build";
+#else
+constexpr const char* kBuildKind = "";
+#endif
+
 int
 RunBridge(int fd, pid_t parent)
 {
+#ifdef PACKERL_FAULT_HOOKS
     const Fault fault = ReadFault();
+#endif
     Segment seg = Segment::Attach(fd);
     Header* h = seg.header();
     h->simPid = getpid();
@@ -186,6 +200,7 @@ RunBridge(int fd, pid_t parent)
             }
             continue;
         }
+#ifdef PACKERL_FAULT_HOOKS
         if (InjectFault(fault, h))
         {
             h->magic[0] = 'X';
@@ -193,6 +208,7 @@ RunBridge(int fd, pid_t parent)
             Post(&h->response);
             continue;
         }
+#endif
         try
         {
             switch (h->command)
@@ -258,14 +274,6 @@ RunBridge(int fd, pid_t parent)
     return 0;
 }
 
-bool
-IsCounter(std::string_view name)
-{
-    return name.find("_bytes") != std::string_view::npos ||
-           name.find("_packets") != std::string_view::npos ||
-           name == "demands_started" || name == "demands_completed" || name == "events";
-}
-
 int
 RunRaw(const std::string& path, const std::string& globalsOut)
 {
@@ -274,10 +282,16 @@ RunRaw(const std::string& path, const std::string& globalsOut)
     RawEpisode ep = ReadRawEpisode(path);
     ConfigureDefaults(ep.params);
     Network net(ep.topology, ep.params);
-    const std::size_t n = ep.topology.numNodes;
-    const std::size_t e = ep.topology.datarateBps.size();
-    std::vector<double> global(kNumGlobal), edge(2 * e * kNumEdge), node(n * kNumNode),
-        tmSent(n * n), tmReceived(n * n);
+    // The output arrays of a segment with exactly this episode's capacity.
+    const Capacity capacity{ep.topology.numNodes,
+                            static_cast<uint32_t>(ep.topology.datarateBps.size()), 0, 0};
+    auto array = [&capacity](Array a) {
+        const Shape shape = ShapeOf(a, capacity);
+        return std::vector<double>(shape.rows * shape.cols);
+    };
+    std::vector<double> global = array(Array::global), edge = array(Array::edge),
+                        node = array(Array::node), tmSent = array(Array::tmSent),
+                        tmReceived = array(Array::tmReceived);
     OutputView out{global.data(), edge.data(), node.data(), tmSent.data(), tmReceived.data()};
     std::ofstream rows;
     if (!globalsOut.empty())
@@ -338,22 +352,28 @@ RunRaw(const std::string& path, const std::string& globalsOut)
     const double run = std::chrono::duration<double>(t2 - t1).count();
     std::printf("{\"steps\": %u, \"setup_seconds\": %.6f, \"run_seconds\": %.6f", ep.steps,
                 setup, run);
-    std::printf(", \"events_per_second\": %.1f", run > 0 ? sum[kNumGlobal - 1] / run : 0.0);
+    std::printf(", \"events_per_second\": %.1f",
+                run > 0 ? sum[GlobalFeature::events] / run : 0.0);
+    // Each feature is reported as its table in layout.h says: counters as totals, levels as
+    // means over the steps, states as their value after the last step.
     for (uint32_t k = 0; k < kNumGlobal; ++k)
     {
-        std::string name(kGlobalFeatures[k]);
-        if (IsCounter(name))
+        const std::string name(kGlobalFeatures[k]);
+        switch (kGlobalAggregates[k])
         {
+        case Aggregate::kTotal:
             std::printf(", \"total_%s\": %.17g", name.c_str(), sum[k]);
-        }
-        else if (name != "sim_time_ms" && name != "demands_active")
-        {
+            break;
+        case Aggregate::kMean:
             std::printf(", \"mean_%s\": %.17g", name.c_str(),
                         ep.steps > 0 ? sum[k] / ep.steps : 0.0);
+            break;
+        case Aggregate::kLast:
+            std::printf(", \"%s\": %.17g", name.c_str(), global[k]);
+            break;
         }
     }
-    std::printf(", \"sim_time_ms\": %.17g, \"demands_active\": %.17g}\n",
-                global[kNumGlobal - 2], global[kNumGlobal - 3]);
+    std::printf("}\n");
     return 0;
 }
 
@@ -381,7 +401,7 @@ main(int argc, char** argv)
         {
             if (a == "--version")
             {
-                std::printf("packerl-sim (layout %u, ns-3.44)\n", kLayoutVersion);
+                std::printf("packerl-sim (layout %u, ns-3.44%s)\n", kLayoutVersion, kBuildKind);
                 return 0;
             }
             else if (a == "-h" || a == "--help")
@@ -415,6 +435,15 @@ main(int argc, char** argv)
             return UsageError(ex.what());
         }
     }
+#ifndef PACKERL_FAULT_HOOKS
+    if (std::getenv(kFaultVariable) != nullptr)
+    {
+        std::cerr << "packerl-sim: error: " << kFaultVariable << " is set, but this build has "
+                  << "no fault injection; it exists only in the test executable "
+                  << "packerl-sim-faults (CMake option PACKERL_FAULT_INJECTION). Unset it.\n";
+        return 2;
+    }
+#endif
     try
     {
         if (!raw.empty())

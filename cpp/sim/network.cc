@@ -11,6 +11,7 @@
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-l3-protocol.h"
+#include "ns3/log.h"
 #include "ns3/point-to-point-helper.h"
 #include "ns3/queue-size.h"
 #include "ns3/rng-seed-manager.h"
@@ -29,6 +30,9 @@
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("OddNetwork");
+
 namespace odd
 {
 
@@ -235,6 +239,7 @@ Network::StepStart(uint32_t step) const
 void
 Network::InstallRouting(const int32_t* nextHop)
 {
+    NS_LOG_FUNCTION(this);
     if (m_table->Install(nextHop) == 0)
     {
         return;
@@ -258,6 +263,7 @@ Network::InstallRouting(const int32_t* nextHop)
 void
 Network::AddDemands(const DemandBatch& batch, uint32_t step)
 {
+    NS_LOG_FUNCTION(this << batch.count << step);
     for (uint32_t i = 0; i < batch.count; ++i)
     {
         const int32_t src = batch.src[i];
@@ -300,6 +306,7 @@ Network::AddDemands(const DemandBatch& batch, uint32_t step)
 void
 Network::AddFailures(const FailureBatch& batch, uint32_t step)
 {
+    NS_LOG_FUNCTION(this << batch.count << step);
     // Validate the whole batch before changing any state: a refused batch fails nothing.
     std::vector<uint8_t> failed = m_failed;
     for (uint32_t i = 0; i < batch.count; ++i)
@@ -332,6 +339,7 @@ Network::AddFailures(const FailureBatch& batch, uint32_t step)
 void
 Network::RunStep(uint32_t step, const OutputView& out)
 {
+    NS_LOG_FUNCTION(this << step);
     if (step != m_nextStep)
     {
         Invalid("step ", step, " requested but step ", m_nextStep, " is next");
@@ -355,6 +363,7 @@ void
 Network::StartDemand(uint64_t id, uint32_t src, uint32_t dst, uint64_t bytes, bool tcp,
                      double rateBps)
 {
+    NS_LOG_FUNCTION(this << id << src << dst << bytes << tcp << rateBps);
     Ptr<DemandSource> source;
     if (tcp)
     {
@@ -374,6 +383,7 @@ Network::StartDemand(uint64_t id, uint32_t src, uint32_t dst, uint64_t bytes, bo
 void
 Network::OnSourceDone(uint64_t id, bool completed)
 {
+    NS_LOG_FUNCTION(this << id << completed);
     auto it = m_active.find(id);
     if (it == m_active.end())
     {
@@ -387,6 +397,7 @@ Network::OnSourceDone(uint64_t id, bool completed)
 void
 Network::FailLink(uint32_t edge)
 {
+    NS_LOG_FUNCTION(this << edge);
     m_table->SetLinkDown(edge);
     m_monitor->SetLinkDown(edge);
     for (uint32_t d : {2 * edge, 2 * edge + 1})

@@ -2,15 +2,18 @@
 """The simulation core's Python client: start ns-3, install routing, feed traffic, read state."""
 
 from packerl.error import (
+    NoStepPending,
     SimulatorCommandError,
     SimulatorCrashed,
     SimulatorError,
     SimulatorNotFound,
     SimulatorProtocolError,
     SimulatorTimeout,
+    StepAlreadyPending,
 )
 from packerl.sim.raw import run_raw_episode, write_raw_episode
 from packerl.sim.simulator import (
+    BRIDGE_SPEC,
     EDGE_FEATURES,
     GLOBAL_FEATURES,
     NODE_FEATURES,
@@ -21,9 +24,11 @@ from packerl.sim.simulator import (
 from packerl.sim.validation import TopologyArrays, validate_topology
 
 __all__ = [
+    "BRIDGE_SPEC",
     "EDGE_FEATURES",
     "GLOBAL_FEATURES",
     "NODE_FEATURES",
+    "NoStepPending",
     "SimParams",
     "SimState",
     "Simulator",
@@ -33,6 +38,7 @@ __all__ = [
     "SimulatorNotFound",
     "SimulatorProtocolError",
     "SimulatorTimeout",
+    "StepAlreadyPending",
     "TopologyArrays",
     "run_raw_episode",
     "validate_topology",

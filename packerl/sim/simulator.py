@@ -40,11 +40,13 @@ import numpy as np
 
 from packerl import _bridge
 from packerl.error import (
+    NoStepPending,
     SimulatorCommandError,
     SimulatorCrashed,
     SimulatorError,
     SimulatorProtocolError,
     SimulatorTimeout,
+    StepAlreadyPending,
 )
 from packerl.sim.launcher import simulator_env, simulator_executable
 from packerl.sim.validation import (
@@ -55,12 +57,50 @@ from packerl.sim.validation import (
     validate_topology,
 )
 
-GLOBAL_FEATURES: tuple[str, ...] = tuple(_bridge.GLOBAL_FEATURES)
-EDGE_FEATURES: tuple[str, ...] = tuple(_bridge.EDGE_FEATURES)
-NODE_FEATURES: tuple[str, ...] = tuple(_bridge.NODE_FEATURES)
+#: The bridge schema of the compiled module, generated from the tables of cpp/bridge/layout.h:
+#: ``layout_version``, ``arrays`` (name, dtype, rows, cols, doc), ``global_features`` (name, doc,
+#: aggregate), ``edge_features`` and ``node_features`` (name, doc), ``header_fields``.
+BRIDGE_SPEC: Mapping[str, Any] = _bridge.SPEC
+
+# Feature names, in column order, come from the schema: no list is repeated here.
+GLOBAL_FEATURES: tuple[str, ...] = tuple(row[0] for row in BRIDGE_SPEC["global_features"])
+EDGE_FEATURES: tuple[str, ...] = tuple(row[0] for row in BRIDGE_SPEC["edge_features"])
+NODE_FEATURES: tuple[str, ...] = tuple(row[0] for row in BRIDGE_SPEC["node_features"])
 _G = {name: i for i, name in enumerate(GLOBAL_FEATURES)}
 _E = {name: i for i, name in enumerate(EDGE_FEATURES)}
 _N = {name: i for i, name in enumerate(NODE_FEATURES)}
+
+#: The segment arrays this client reads or writes, with the dtypes it assumes.
+_CLIENT_ARRAYS: dict[str, str] = {
+    "edge_nodes": "<i4", "edge_datarate": "<f8", "edge_delay_ms": "<f8", "next_hop": "<i4",
+    "dem_time_ms": "<f8", "dem_src": "<i4", "dem_dst": "<i4", "dem_bytes": "<i8",
+    "dem_is_tcp": "|u1", "dem_rate_bps": "<f8", "fail_time_ms": "<f8", "fail_edge": "<i4",
+    "global": "<f8", "edge": "<f8", "node": "<f8", "tm_sent": "<f8", "tm_received": "<f8",
+}
+
+
+def _check_spec(spec: Mapping[str, Any]) -> None:
+    """Fail at import, naming the difference, if the compiled bridge is not the layout this
+    client was written for (a stale build, or a table changed on one side only)."""
+    arrays = {a["name"]: a["dtype"] for a in spec["arrays"]}
+    if arrays != _CLIENT_ARRAYS:
+        diff = sorted(set(arrays.items()) ^ set(_CLIENT_ARRAYS.items()))
+        raise ImportError(
+            f"packerl._bridge (layout {spec['layout_version']}) does not have the arrays "
+            f"packerl.sim expects; differing (name, dtype): {diff}. Rebuild the package "
+            "(`pip install -e .`) after changing cpp/bridge/layout.h, and update `_CLIENT_ARRAYS`"
+        )
+    for table in ("global_features", "edge_features", "node_features"):
+        names = [row[0] for row in spec[table]]
+        if len(set(names)) != len(names):
+            raise ImportError(f"packerl._bridge: `{table}` repeats a name: {names}")
+    exported = (tuple(_bridge.GLOBAL_FEATURES), tuple(_bridge.EDGE_FEATURES),
+                tuple(_bridge.NODE_FEATURES))
+    if exported != (GLOBAL_FEATURES, EDGE_FEATURES, NODE_FEATURES):
+        raise ImportError("packerl._bridge's feature name lists disagree with its SPEC")
+
+
+_check_spec(BRIDGE_SPEC)
 
 _counter = itertools.count()
 _POLL_SECONDS = 0.05
@@ -369,8 +409,7 @@ class Simulator:
         Lets one thread drive many simulators concurrently: send to all, then wait for all.
         """
         self._require_episode()
-        if self._pending:
-            raise RuntimeError("a step is already in flight; call step_wait() first")
+        self._require_idle("step_async()")
         start = self._params.step_ms * self._step
         end = self._params.step_ms * (self._step + 1)
         topo = self._topology
@@ -409,7 +448,7 @@ class Simulator:
     def step_wait(self) -> SimState:
         """Wait for the step sent by :meth:`step_async` and return its state."""
         if not self._pending:
-            raise RuntimeError("no step is in flight; call step_async() first")
+            raise NoStepPending("no step is pending; call step_async() first")
         self._wait()
         self._pending = False
         self._step += 1
@@ -430,6 +469,7 @@ class Simulator:
     def ping(self) -> None:
         """One round trip that simulates nothing (bridge latency benchmark)."""
         self._require_episode()
+        self._require_idle("ping()")
         self._transact(_bridge.CMD_PING)
 
     # ----------------------------------------------------------------------------- internals
@@ -439,6 +479,13 @@ class Simulator:
             raise SimulatorError(
                 "no episode is running: call reset() first (after a failure, reset() starts a "
                 "fresh simulator process)"
+            )
+
+    def _require_idle(self, what: str) -> None:
+        if self._pending:
+            raise StepAlreadyPending(
+                f"a step is already pending; call step_wait() before {what} (or reset() to "
+                "abandon it)"
             )
 
     def _ensure_segment(self, n: int, e: int) -> None:

@@ -3,10 +3,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from packerl.sim import Simulator
+from packerl.sim.launcher import ENV_EXECUTABLE, simulator_executable
+
+#: The variable the fault-injection simulator reads (cpp/sim/main.cc).
+FAULT_VARIABLE = "PACKERL_SIM_FAULT"
+
+
+def fault_executable() -> Path:
+    """The test executable with the fault hooks, installed next to ``packerl-sim``."""
+    return simulator_executable().with_name("packerl-sim-faults")
+
+
+@pytest.fixture
+def inject_fault(monkeypatch):
+    """``inject_fault("exit@1")`` runs the simulators started afterwards with that fault,
+    using the fault-injection build; ``inject_fault(None)`` keeps that build, without fault.
+
+    The production ``packerl-sim`` has no fault hooks (and refuses to start with the variable
+    set); ``packerl-sim-faults`` is built for development installs (``pip install -e .``, as
+    ``make test`` does) and not for wheels.
+    """
+    exe = fault_executable()
+    if not exe.is_file():
+        pytest.skip(f"`{exe.name}` is not built (a wheel install); build with "
+                    "`pip install -e .` or -Ccmake.define.PACKERL_FAULT_INJECTION=ON")
+    monkeypatch.setenv(ENV_EXECUTABLE, str(exe))
+
+    def inject(fault: str | None) -> None:
+        if fault is None:
+            monkeypatch.delenv(FAULT_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(FAULT_VARIABLE, fault)
+
+    return inject
 
 
 def topology(num_nodes: int, edges: list[tuple[int, int]], rate: float = 1e7,

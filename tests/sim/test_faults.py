@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """A simulator that exits, crashes, hangs or answers garbage raises a specific exception with
-its stderr; the client can reset afterwards; no process or shared memory is ever left over."""
+its stderr; the client can reset afterwards; no process or shared memory is ever left over.
+
+The faults are injected by the test executable ``packerl-sim-faults`` (the ``inject_fault``
+fixture); the production ``packerl-sim`` has no fault hooks."""
 
 from __future__ import annotations
 
@@ -23,8 +26,9 @@ from packerl.sim import (
     SimulatorProtocolError,
     SimulatorTimeout,
 )
+from packerl.sim.launcher import simulator_env, simulator_executable
 
-from .conftest import demands, line_routes, topology
+from .conftest import FAULT_VARIABLE, demands, fault_executable, line_routes, topology
 
 TOPO = topology(3, [(0, 1), (1, 2)])
 FLOW = demands([(0.0, 0, 2, 20 * 1472, False, 5e6)])
@@ -64,6 +68,27 @@ def check_usable_after_failure(sim: Simulator) -> None:
     assert s.g("demands_started") == 1
 
 
+def test_the_production_simulator_has_no_fault_hooks(monkeypatch):
+    exe = simulator_executable()
+    assert b"injected fault" not in exe.read_bytes()
+    monkeypatch.setenv(FAULT_VARIABLE, "exit@1")
+    with Simulator(timeout=30) as sim, \
+            pytest.raises(SimulatorCrashed, match="exited with status 2") as info:
+        sim.reset(TOPO, seed=1)
+    assert f"{FAULT_VARIABLE} is set, but this build has no fault injection" in str(info.value)
+
+
+def test_the_fault_build_is_a_separate_executable(inject_fault):
+    exe = fault_executable()
+    assert exe.name == "packerl-sim-faults"
+    out = subprocess.run([str(exe), "--version"], env=simulator_env(), capture_output=True,
+                         text=True, check=True, timeout=30)
+    assert "fault-injection test build" in out.stdout
+    inject_fault(None)
+    with Simulator(timeout=30) as sim:  # without a fault it is the ordinary simulator
+        check_usable_after_failure(sim)
+
+
 @pytest.mark.parametrize(
     ("fault", "error", "message"),
     [
@@ -72,8 +97,8 @@ def check_usable_after_failure(sim: Simulator) -> None:
         ("garbage@1", SimulatorProtocolError, "invalid header"),
     ],
 )
-def test_faults_raise_and_reset_recovers(monkeypatch, fault, error, message):
-    monkeypatch.setenv("PACKERL_SIM_FAULT", fault)
+def test_faults_raise_and_reset_recovers(inject_fault, fault, error, message):
+    inject_fault(fault)
     with Simulator(timeout=30) as sim:
         sim.reset(TOPO, seed=1)
         sim.step(line_routes(3), FLOW)
@@ -86,11 +111,11 @@ def test_faults_raise_and_reset_recovers(monkeypatch, fault, error, message):
         assert wait_gone(pid)
         with pytest.raises(Exception, match=r"call reset\(\) first"):
             sim.step()
-        monkeypatch.delenv("PACKERL_SIM_FAULT")
+        inject_fault(None)
         check_usable_after_failure(sim)
 
 
-def test_kill_9_is_reported(monkeypatch):
+def test_kill_9_is_reported():
     with Simulator(timeout=30) as sim:
         sim.reset(TOPO, seed=1)
         os.kill(sim.pid, signal.SIGKILL)
@@ -99,8 +124,8 @@ def test_kill_9_is_reported(monkeypatch):
         check_usable_after_failure(sim)
 
 
-def test_hang_times_out_and_kills(monkeypatch):
-    monkeypatch.setenv("PACKERL_SIM_FAULT", "hang@0")
+def test_hang_times_out_and_kills(inject_fault):
+    inject_fault("hang@0")
     with Simulator(timeout=0.5) as sim:
         sim.reset(TOPO, seed=1)
         pid = sim.pid
@@ -109,12 +134,12 @@ def test_hang_times_out_and_kills(monkeypatch):
             sim.step(line_routes(3), FLOW)
         assert time.monotonic() - t0 < 5
         assert wait_gone(pid)
-        monkeypatch.delenv("PACKERL_SIM_FAULT")
+        inject_fault(None)
         check_usable_after_failure(sim)
 
 
-def test_keyboard_interrupt_while_waiting_kills_the_simulator(monkeypatch):
-    monkeypatch.setenv("PACKERL_SIM_FAULT", "hang@0")
+def test_keyboard_interrupt_while_waiting_kills_the_simulator(inject_fault):
+    inject_fault("hang@0")
     sim = Simulator(timeout=60)
     sim.reset(TOPO, seed=1)
     pid = sim.pid
