@@ -24,6 +24,8 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
+from packerl.error import NoStepPending, StepAlreadyPending
+
 EnvFn = Callable[[], gym.Env]
 
 
@@ -55,13 +57,18 @@ def build_envs(env_fns: Sequence[EnvFn]) -> list[gym.Env]:
 def step_concurrently(envs: Sequence[gym.Env], actions: Sequence[Any]) -> list[tuple]:
     """Validate all actions, send all steps, then wait for all; returns the 5-tuples.
 
-    A bad action raises ``ValueError`` (naming the environment) before any step is sent. If
-    sending fails part-way (a simulator error, an episode that has ended), the steps already
-    in flight are waited for and those environments need a reset, so no simulator is left
-    half-way; the error is raised after that.
+    A bad action, or an environment whose episode has ended, raises (naming the environment)
+    before any step is sent. If sending still fails part-way (a simulator error), the steps
+    already sent are waited for and those environments need a reset, so no simulator is left
+    half-way; the error is raised after that. Likewise, if waiting for one environment fails,
+    the others are still waited for, and every environment of the batch needs a reset (the
+    results nobody will see have advanced their episodes).
     """
     tables = []
     for i, (env, action) in enumerate(zip(envs, actions, strict=True)):
+        if getattr(env.unwrapped, "_needs_reset", False):
+            raise gym.error.ResetNeeded(
+                f"environment {i}: call reset() before step() (the episode has ended)")
         try:
             tables.append(env.next_hops_of(action))
         except ValueError as exc:
@@ -69,19 +76,46 @@ def step_concurrently(envs: Sequence[gym.Env], actions: Sequence[Any]) -> list[t
     for sent, (env, table) in enumerate(zip(envs, tables)):
         try:
             env.send_next_hops(table)
-        except Exception:
-            for other in envs[:sent]:
-                _abandon_step(other)
+        except Exception as exc:
+            exc.add_note(f"(raised by environment {sent}; the steps sent before were waited "
+                         "for and those environments need a reset)")
+            _wait_all(envs[:sent], exc)
             raise
-    return [env.finish_step() for env in envs]
+    results: list[tuple] = []
+    error: Exception | None = None
+    for i, env in enumerate(envs):
+        try:
+            results.append(env.finish_step())
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the others are awaited
+            if error is None:
+                exc.add_note(f"(raised by environment {i}; every environment of the batch "
+                             "needs a reset)")
+                error = exc
+            else:
+                error.add_note(f"environment {i} failed too: {exc!r}")
+    if error is not None:
+        for env in envs:
+            _mark_needs_reset(env)
+        raise error
+    return results
 
 
-def _abandon_step(env: gym.Env) -> None:
-    """Wait for a step in flight whose results nobody will read; the env then needs a reset."""
-    try:
-        env.finish_step()
-    finally:
-        env.unwrapped._needs_reset = True  # type: ignore[attr-defined]
+def _wait_all(envs: Sequence[gym.Env], error: Exception) -> None:
+    """Wait for steps in flight whose results nobody will read; those envs then need a reset.
+
+    Every env is waited for even if one fails; such failures are noted on ``error``.
+    """
+    for i, env in enumerate(envs):
+        try:
+            env.finish_step()
+        except Exception as exc:  # noqa: BLE001 - noted on `error`; it needs a reset anyway
+            error.add_note(f"environment {i} failed while its step was awaited: {exc!r}")
+        finally:
+            _mark_needs_reset(env)
+
+
+def _mark_needs_reset(env: gym.Env) -> None:
+    env.unwrapped._needs_reset = True  # type: ignore[attr-defined]
 
 
 class PackeRLVectorEnv(VectorEnv):
@@ -194,12 +228,16 @@ if _SB3VecEnv is not None:
             return self._stack(observations)
 
         def step_async(self, actions: np.ndarray) -> None:
+            if self._actions is not None:
+                raise StepAlreadyPending(
+                    "step_async() was called twice; call step_wait() before the next step")
             self._actions = list(actions)
 
         def step_wait(self):
-            assert self._actions is not None, "step_async() first"
-            results = step_concurrently(self.envs, self._actions)
-            self._actions = None
+            if self._actions is None:
+                raise NoStepPending("no step is pending; call step_async() first")
+            actions, self._actions = self._actions, None  # consumed even if stepping fails
+            results = step_concurrently(self.envs, actions)
             observations, infos = [], []
             rewards = np.zeros(self.num_envs, np.float32)
             dones = np.zeros(self.num_envs, bool)

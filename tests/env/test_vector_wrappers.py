@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 from packerl.env import PackeRLEnv
+from packerl.error import NoStepPending, SimulatorCrashed, SimulatorError, StepAlreadyPending
 from packerl.vector import PackeRLSB3VecEnv, PackeRLVectorEnv
 from packerl.wrappers import NormalizeFeatures, StackFeatures, paper_wrappers
 
@@ -109,22 +114,79 @@ def test_vector_env_with_paper_wrappers():
     venv.close()
 
 
-def test_a_send_failing_part_way_leaves_no_step_in_flight():
+def test_an_ended_episode_is_refused_before_any_step_is_sent():
     from packerl.vector import step_concurrently
 
     first = PackeRLEnv(**{**KW, "episode_steps": 3})
     ended = PackeRLEnv(**{**KW, "episode_steps": 1})
     obs0, _ = first.reset(seed=1)
     obs1, _ = ended.reset(seed=2)
-    ended.step(eigrp_action(obs1, 10))  # its episode is over: its send will fail
-    with pytest.raises(gym.error.ResetNeeded):
+    ended.step(eigrp_action(obs1, 10))  # its episode is over
+    with pytest.raises(gym.error.ResetNeeded, match="environment 1: call reset"):
         step_concurrently([first, ended], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])
+    assert not first._sim._pending  # nothing was sent
+    assert first.step(eigrp_action(obs0, 10))[0] is not None  # `first` is untouched
+    first.close()
+    ended.close()
+
+
+def test_a_send_failing_part_way_leaves_no_step_in_flight():
+    from packerl.vector import step_concurrently
+
+    first = PackeRLEnv(**{**KW, "episode_steps": 3})
+    broken = PackeRLEnv(**{**KW, "episode_steps": 3})
+    obs0, _ = first.reset(seed=1)
+    obs1, _ = broken.reset(seed=2)
+    broken._sim.close()  # its simulator is gone: the action is valid, the send fails
+    with pytest.raises(SimulatorError, match=r"call reset\(\) first") as info:
+        step_concurrently([first, broken], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])
+    assert any("raised by environment 1" in note for note in info.value.__notes__)
     assert not first._sim._pending  # the step sent to `first` was waited for
     with pytest.raises(gym.error.ResetNeeded):
         first.step(eigrp_action(obs0, 10))  # and it says it needs a reset
     first.reset(seed=1)
+    broken.reset(seed=2)
     first.close()
-    ended.close()
+    broken.close()
+
+
+def test_a_wait_failing_part_way_still_waits_for_the_others():
+    from packerl.vector import step_concurrently
+
+    crashed = PackeRLEnv(**{**KW, "episode_steps": 3})
+    other = PackeRLEnv(**{**KW, "episode_steps": 3})
+    obs0, _ = crashed.reset(seed=1)
+    obs1, _ = other.reset(seed=2)
+    os.kill(crashed._sim.pid, signal.SIGKILL)  # the send succeeds, the answer never comes
+    with pytest.raises(SimulatorCrashed, match="killed by signal SIGKILL") as info:
+        step_concurrently([crashed, other], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])
+    assert any("raised by environment 0" in note for note in info.value.__notes__)
+    assert not other._sim._pending  # waited for although environment 0 failed first
+    for env, obs in ((crashed, obs0), (other, obs1)):
+        with pytest.raises(gym.error.ResetNeeded):
+            env.step(eigrp_action(obs, 10))
+        fresh, _ = env.reset(seed=3)
+        env.step(eigrp_action(fresh, 10))
+        env.close()
+
+
+def test_sb3_vec_env_refuses_steps_out_of_order():
+    venv = PackeRLSB3VecEnv([lambda: PackeRLEnv(**KW)] * 2)
+    obs = venv.reset()
+    with pytest.raises(NoStepPending, match=re.escape("call step_async() first")):
+        venv.step_wait()
+    actions = np.stack([eigrp_action({k: v[i] for k, v in obs.items()}, 10) for i in range(2)])
+    venv.step_async(actions)
+    with pytest.raises(StepAlreadyPending, match=re.escape("call step_wait() before")):
+        venv.step_async(actions)
+    venv.step_wait()
+    bad = actions.copy()
+    bad[1, 5] = 10 ** 6
+    venv.step_async(bad)
+    with pytest.raises(ValueError, match="environment 1"):
+        venv.step_wait()
+    venv.step(actions)  # the refused actions were consumed: no step is left pending
+    venv.close()
 
 
 def test_sb3_vec_env_uses_reset_options_once():
