@@ -196,3 +196,20 @@ def test_step_params_change_the_step_length(sim):
     assert s.time_ms == 2.0 and sim.step().time_ms == 4.0
     with pytest.raises(ValueError, match="outside this step's window"):
         sim.step(demands=demands([(6.5, 0, 1, 10, False, 1e6)]))  # step 2 is [4, 6) ms
+
+
+@pytest.mark.parametrize(("packet_size", "packets"), [(None, 10), (736, 20)])
+def test_udp_packet_size_is_an_ns3_attribute(monkeypatch, packet_size, packets):
+    """``ns3::odd::UdpDemandSource::PacketSize`` (default 1472) can be set like any ns-3
+    attribute, e.g. through ns-3's NS_ATTRIBUTE_DEFAULT variable."""
+    from packerl.sim import Simulator
+
+    if packet_size is not None:
+        monkeypatch.setenv("NS_ATTRIBUTE_DEFAULT",
+                           f"ns3::odd::UdpDemandSource::PacketSize={packet_size}")
+    with Simulator(timeout=60) as sim:
+        sim.reset(topology(2, [(0, 1)]), seed=1)
+        s = sim.step(line_routes(2), demands([(0.0, 0, 1, 10 * 1472, False, 1e7)]))
+        states = run_until_idle(sim, s)
+    assert total(states, "sent_packets") == packets
+    assert total(states, "app_received_bytes") == 10 * 1472
