@@ -5,6 +5,7 @@ stable-baselines3 and Gymnasium's vector envs need fixed shapes, so a network st
 to ``max_nodes`` nodes and ``max_edges`` undirected edges (``2 * max_edges`` directed edge
 slots) with masks. Directed edge slot ``2*i`` is topology edge ``i`` as ``(u, v)`` with
 ``u < v``, slot ``2*i + 1`` is ``(v, u)``; failed links keep their slots and are masked out.
+Observations of this layout are built by :func:`packerl.observation.build_observation`.
 
 Observation keys (every one is a ``Box``, so stable-baselines3's
 ``VecNormalize(norm_obs_keys=...)``, TorchRL and ``FlattenObservation`` accept all of them).
