@@ -130,13 +130,16 @@ def test_an_ended_episode_is_refused_before_any_step_is_sent():
     ended.close()
 
 
+def _two_reset_envs() -> tuple[list[PackeRLEnv], list[dict]]:
+    """Two 3-step envs, reset with seeds 1 and 2, and their first observations."""
+    envs = [PackeRLEnv(**{**KW, "episode_steps": 3}) for _ in range(2)]
+    return envs, [env.reset(seed=seed)[0] for env, seed in zip(envs, (1, 2))]
+
+
 def test_a_send_failing_part_way_leaves_no_step_in_flight():
     from packerl.vector import step_concurrently
 
-    first = PackeRLEnv(**{**KW, "episode_steps": 3})
-    broken = PackeRLEnv(**{**KW, "episode_steps": 3})
-    obs0, _ = first.reset(seed=1)
-    obs1, _ = broken.reset(seed=2)
+    (first, broken), (obs0, obs1) = _two_reset_envs()
     broken._sim.close()  # its simulator is gone: the action is valid, the send fails
     with pytest.raises(SimulatorError, match=r"call reset\(\) first") as info:
         step_concurrently([first, broken], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])
@@ -153,10 +156,7 @@ def test_a_send_failing_part_way_leaves_no_step_in_flight():
 def test_a_wait_failing_part_way_still_waits_for_the_others():
     from packerl.vector import step_concurrently
 
-    crashed = PackeRLEnv(**{**KW, "episode_steps": 3})
-    other = PackeRLEnv(**{**KW, "episode_steps": 3})
-    obs0, _ = crashed.reset(seed=1)
-    obs1, _ = other.reset(seed=2)
+    (crashed, other), (obs0, obs1) = _two_reset_envs()
     os.kill(crashed._sim.pid, signal.SIGKILL)  # the send succeeds, the answer never comes
     with pytest.raises(SimulatorCrashed, match="killed by signal SIGKILL") as info:
         step_concurrently([crashed, other], [eigrp_action(obs0, 10), eigrp_action(obs1, 10)])

@@ -14,8 +14,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import packerl  # noqa: F401 - registers the environments
+from packerl.observation import build_observation, slot_edge_index
 from packerl.routing import eigrp_weights, ospf_weights
-from packerl.spaces import DATARATE, DELAY, EDGE_OBS_FEATURES, ActionFormat, decode_next_hops
+from packerl.spaces import (
+    DATARATE,
+    DELAY,
+    EDGE_OBS_FEATURES,
+    GLOBAL_OBS_FEATURES,
+    ActionFormat,
+    decode_next_hops,
+    observation_space,
+)
 
 
 def table_of(action, obs):
@@ -30,27 +39,16 @@ MAX_NODES, MAX_EDGES = 12, 48
 def make_obs(n: int, edges: list[tuple[int, int]], datarate: np.ndarray, delay: np.ndarray,
              failed: tuple[int, ...] = (), max_nodes: int = MAX_NODES,
              max_edges: int = MAX_EDGES) -> dict[str, np.ndarray]:
-    """A padded observation as PackeRLEnv builds it (slot 2i = (u, v), 2i+1 = (v, u))."""
-    m = 2 * max_edges
-    edge_index = np.zeros((2, m), np.int64)
-    edge_attr = np.zeros((m, len(EDGE_OBS_FEATURES)), np.float32)
-    edge_mask = np.zeros(m, np.int8)
-    adjacency = np.zeros((max_nodes, max_nodes), np.int8)
-    for i, (u, v) in enumerate(edges):
-        up = i not in failed
-        for s, (a, b) in ((2 * i, (u, v)), (2 * i + 1, (v, u))):
-            edge_index[:, s] = (a, b)
-            edge_mask[s] = up
-            edge_attr[s, DATARATE] = datarate[i] * up
-            edge_attr[s, DELAY] = delay[i] * up
-            edge_attr[s, 0] = 0.3  # link utilisation: not part of the topology
-            adjacency[a, b] |= up
-    node_mask = np.zeros(max_nodes, np.int8)
-    node_mask[:n] = 1
-    link_props = edge_attr[:, [DATARATE, DELAY]].copy()
-    return {"global": np.zeros(9, np.float32), "edge_attr": edge_attr, "link_props": link_props,
-            "edge_index": edge_index, "edge_mask": edge_mask, "node_mask": node_mask,
-            "adjacency": adjacency, "sizes": np.array([n, int(edge_mask.sum())])}
+    """A padded observation as PackeRLEnv builds it (slot 2i = (u, v), 2i+1 = (v, u)), with
+    the given links (those in ``failed`` down) and a link utilisation of 0.3 everywhere."""
+    features = np.zeros((2 * len(edges), len(EDGE_OBS_FEATURES)))
+    features[:, DATARATE] = np.repeat(datarate, 2)
+    features[:, DELAY] = np.repeat(delay, 2)
+    features[:, 0] = 0.3  # link utilisation: not part of the topology
+    up = np.repeat([i not in failed for i in range(len(edges))], 2)
+    return build_observation(observation_space(max_nodes, max_edges), n,
+                             slot_edge_index(np.array(edges)), up, features,
+                             np.zeros(len(GLOBAL_OBS_FEATURES)))
 
 
 @st.composite
