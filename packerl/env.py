@@ -436,10 +436,18 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
 
 def episode_summary(history: list[Mapping[str, float]]) -> dict[str, float]:
-    """Per-episode metrics: means over steps (goodput also as a total, max delay as a max).
+    """Per-episode metrics as the paper defines them, and the per-step means beside them.
 
-    Action fluctuation is averaged over the steps that had a previous action (from the
-    second step on).
+    - ``drop_ratio``: dropped / (dropped + received) bytes over the episode;
+      ``step_mean_drop_ratio`` is the mean of the steps' ratios.
+    - ``avg_delay_ms``: the mean one-way delay of every packet delivered in the episode (the
+      steps' means weighted by their delivered packets); ``step_mean_avg_delay_ms`` is the
+      unweighted mean over steps.
+    - ``goodput_mb``: mean MB received per step; ``total_goodput_mb``: their sum.
+    - ``max_delay_ms``: the largest packet delay of the episode.
+    - ``avg_jitter_ms``, ``max_link_util`` and the byte counters: means over steps.
+    - ``action_fluctuation``: mean over the steps that had a previous action (from the
+      second step on).
     """
     summary = {k: float(np.mean([h[k] for h in history])) for k in history[0]}
     changes = [h["action_fluctuation"] for h in history[1:]]
@@ -447,6 +455,15 @@ def episode_summary(history: list[Mapping[str, float]]) -> dict[str, float]:
     summary["total_goodput_mb"] = float(sum(h["goodput_mb"] for h in history))
     summary["max_delay_ms"] = float(max(h["max_delay_ms"] for h in history))
     summary["steps"] = float(len(history))
+    dropped = sum(h["dropped_mb"] for h in history)
+    total = dropped + summary["total_goodput_mb"]
+    summary["step_mean_drop_ratio"] = summary["drop_ratio"]
+    summary["drop_ratio"] = float(dropped / total) if total > 0 else 0.0
+    packets = np.array([h["received_packets"] for h in history], np.float64)
+    delays = np.array([h["avg_delay_ms"] for h in history], np.float64)
+    summary["step_mean_avg_delay_ms"] = summary["avg_delay_ms"]
+    summary["avg_delay_ms"] = (float(packets @ delays / packets.sum()) if packets.sum() > 0
+                               else 0.0)
     return summary
 
 

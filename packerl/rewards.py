@@ -42,6 +42,7 @@ def step_metrics(state: SimState) -> dict[str, float]:
         "sent_mb": state.g("sent_bytes") / 1e6,
         "dropped_mb": dropped / 1e6,
         "retransmitted_mb": state.g("retransmitted_bytes") / 1e6,
+        "received_packets": state.g("received_packets"),
     }
 
 

@@ -17,6 +17,12 @@ OSPF_REFERENCE_BPS = 1e8
 #: EIGRP reference bandwidth (10^7 kbit/s) and delay unit (tens of microseconds), K1=K3=1.
 EIGRP_REFERENCE_KBPS = 1e7
 EIGRP_DELAY_UNIT_US = 10.0
+#: EIGRP's delay term per variant, from the link delay in ms (see :func:`eigrp_weights`)
+EIGRP_DELAY_TERMS = {
+    "classic": lambda delay_ms: delay_ms * 1e3 / EIGRP_DELAY_UNIT_US,  # tens of microseconds
+    "paper": lambda delay_ms: delay_ms * 10.0,  # the PackeRL paper's original code
+}
+EIGRP_VARIANTS = tuple(EIGRP_DELAY_TERMS)
 _RELATIVE_TIE = 1e-9
 
 
@@ -25,16 +31,27 @@ def ospf_weights(datarate_bps: np.ndarray) -> np.ndarray:
     return OSPF_REFERENCE_BPS / np.asarray(datarate_bps, dtype=np.float64)
 
 
-def eigrp_weights(datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
-    """Classic EIGRP metric with default K-values: ``256 * (1e7 / bw_kbps + delay_us / 10)``.
+def eigrp_weights(datarate_bps: np.ndarray, delay_ms: np.ndarray,
+                  variant: str = "classic") -> np.ndarray:
+    """EIGRP's metric with default K-values: ``256 * (1e7 / bw_kbps + delay term)``.
 
     The paper writes ``256 * (v_ref / v(e) + d(e) / d_ref)`` with ``v_ref = 1e7`` and
-    ``d_ref = 10``; those references only make sense in EIGRP's own units (bandwidth in
-    kbit/s, delay in microseconds), which we use.
+    ``d_ref = 10``. Two readings of the delay term exist:
+
+    - ``"classic"`` (default): EIGRP's own units, ``delay_us / 10`` (a 5 ms link: 500).
+    - ``"paper"``: what the paper's original code computes, ``delay_ms * 10`` (a 5 ms link:
+      50). Every figure of the paper is relative to this EIGRP; the reproduction tables use it
+      (policy ``eigrp_paper``). With equal link delays the classic variant is closer to
+      fewest hops, this one to OSPF.
+
+    Raises:
+        ValueError: for another variant.
     """
+    if variant not in EIGRP_DELAY_TERMS:
+        raise ValueError(f"unknown EIGRP variant {variant!r}; valid: {list(EIGRP_VARIANTS)}")
     kbps = np.asarray(datarate_bps, dtype=np.float64) / 1e3
-    delay_us = np.asarray(delay_ms, dtype=np.float64) * 1e3
-    return 256.0 * (EIGRP_REFERENCE_KBPS / kbps + delay_us / EIGRP_DELAY_UNIT_US)
+    delay_ms = np.asarray(delay_ms, dtype=np.float64)
+    return 256.0 * (EIGRP_REFERENCE_KBPS / kbps + EIGRP_DELAY_TERMS[variant](delay_ms))
 
 
 def check_weights(weights: np.ndarray, count: int) -> np.ndarray:

@@ -2,7 +2,9 @@
 """Classic and random routing baselines (PackeRL paper, Section 6.1 and Appendix B.5).
 
 - :class:`OSPF`: shortest paths over ``1e8 / datarate`` link weights.
-- :class:`EIGRP`: shortest paths over ``256 * (1e7 / bw_kbps + delay_us / 10)``.
+- :class:`EIGRP`: shortest paths over ``256 * (1e7 / bw_kbps + delay_us / 10)``;
+  :class:`PaperEIGRP` over ``256 * (1e7 / bw_kbps + delay_ms * 10)``, as the paper's original
+  code computes it (the reference of the paper's figures).
   Both recompute shortest paths only when the topology changes (a link fails or comes back):
   the result is cached under a hash of the working edge set, datarates and delays.
 - :class:`RandomNextHop` (Random (NH)): a uniformly random neighbour for every (u, z), every
@@ -134,12 +136,22 @@ class OSPF(ShortestPathPolicy):
 
 
 class EIGRP(ShortestPathPolicy):
-    """EIGRP with default K-values: ``256 * (1e7 / bw_kbps + delay_us / 10)`` (B.5)."""
+    """EIGRP with default K-values: ``256 * (1e7 / bw_kbps + delay_us / 10)`` (B.5), in
+    EIGRP's own units (:func:`packerl.routing.eigrp_weights`, variant ``"classic"``)."""
 
     name = "eigrp"
+    variant = "classic"
 
     def link_weights(self, datarate_bps: np.ndarray, delay_ms: np.ndarray) -> np.ndarray:
-        return eigrp_weights(datarate_bps, delay_ms)
+        return eigrp_weights(datarate_bps, delay_ms, self.variant)
+
+
+class PaperEIGRP(EIGRP):
+    """EIGRP as the PackeRL paper's original code computes it: ``256 * (1e7 / bw_kbps +
+    delay_ms * 10)`` (variant ``"paper"``), the reference of the paper's figures."""
+
+    name = "eigrp_paper"
+    variant = "paper"
 
 
 class RandomNextHop(Policy):
@@ -200,6 +212,7 @@ class RandomLinkWeights(Policy):
 __all__ = [
     "EIGRP",
     "OSPF",
+    "PaperEIGRP",
     "RandomLinkWeights",
     "RandomNextHop",
     "ShortestPathPolicy",

@@ -9,7 +9,7 @@ policy means adding one :class:`PolicyEntry` (or calling :func:`register`).
 
 Example:
     >>> [e.name for e in REGISTRY]
-    ['eigrp', 'ospf', 'random_nh', 'random_lw', 'mslim', 'fieldlines']
+    ['eigrp', 'eigrp_paper', 'ospf', 'random_nh', 'random_lw', 'mslim', 'fieldlines']
     >>> policy_label("random_nh"), entry("mslim").action_type
     ('Random (NH)', 'link_weights')
 """
@@ -79,6 +79,8 @@ class PolicyEntry:
 #: the registered policies, in the display order of every table and plot
 REGISTRY: list[PolicyEntry] = [
     PolicyEntry("eigrp", "EIGRP", "policies.baselines:EIGRP", "baseline", "next_hop"),
+    PolicyEntry("eigrp_paper", "EIGRP (paper)", "policies.baselines:PaperEIGRP", "baseline",
+                "next_hop"),
     PolicyEntry("ospf", "OSPF", "policies.baselines:OSPF", "baseline", "next_hop"),
     PolicyEntry("random_nh", "Random (NH)", "policies.baselines:RandomNextHop", "baseline",
                 "next_hop", seeded=True),

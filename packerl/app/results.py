@@ -37,6 +37,8 @@ EPISODE_METRICS: tuple[str, ...] = (
     "sent_mb",
     "dropped_mb",
     "retransmitted_mb",
+    "step_mean_drop_ratio",
+    "step_mean_avg_delay_ms",
     "inference_ms",
 )
 EPISODE_COLUMNS: tuple[str, ...] = (

@@ -336,9 +336,14 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
 
 
 def _append_eval(path: Path, iteration: int, timesteps: int, result: dict[str, float]) -> None:
-    new = not path.exists()
+    """Append one evaluation row; a resumed run keeps the columns the file started with."""
+    row = {"iteration": iteration, "timesteps": timesteps, **result}
+    columns = list(row)
+    if path.exists() and path.stat().st_size:
+        with path.open(newline="") as f:
+            columns = next(csv.reader(f))
     with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["iteration", "timesteps", *result])
-        if new:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore", restval="")
+        if f.tell() == 0:
             writer.writeheader()
-        writer.writerow({"iteration": iteration, "timesteps": timesteps, **result})
+        writer.writerow(row)
