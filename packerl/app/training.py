@@ -61,8 +61,9 @@ class TrainConfig:
     """PPO iterations (100 x 16 episodes x 100 steps = 160,000 steps)"""
     episodes_per_iteration: int = 16
     """episodes collected per iteration"""
-    n_envs: int = 2
-    """environments stepped concurrently (each runs its own simulator process)"""
+    n_envs: int = 4
+    """environments stepped concurrently (each runs its own simulator process; on 2 cores 4
+    keep both busier than 2, see experiments/results/bench_training.md)"""
     n_epochs: int = 10
     """PPO epochs per iteration"""
     batch_size: int = 400
@@ -97,8 +98,11 @@ class TrainConfig:
     out: str = "runs"
     """parent directory of the run directory"""
     torch_threads: int = 1
-    """PyTorch intra-op threads; the simulators need the other cores (small GNNs gain nothing
-    from more threads, and oversubscribed cores slow everything down)"""
+    """PyTorch intra-op threads during rollouts; the simulators need the other cores (small
+    GNNs gain nothing from more threads, and oversubscribed cores slow everything down)"""
+    update_threads: int | None = None
+    """PyTorch intra-op threads during the PPO update, when the simulators are idle (default:
+    all cores)"""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     """keyword arguments of the SB3 policy class"""
     last_action: bool | None = None
@@ -108,8 +112,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.policy not in names("learned"):
             raise ValueError(f"unknown policy {self.policy!r}; valid: {list(names('learned'))}")
+        if self.update_threads is None:
+            self.update_threads = os.cpu_count() or 1
         for name in ("iterations", "episodes_per_iteration", "n_envs", "n_epochs",
-                     "batch_size", "episode_steps", "stack", "eval_episodes", "torch_threads"):
+                     "batch_size", "episode_steps", "stack", "eval_episodes", "torch_threads",
+                     "update_threads"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
         for name in ("eval_every", "seed"):
@@ -219,8 +226,12 @@ def evaluate_model(model: Any, config: TrainConfig, stats: dict,
 def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
                         prior_seconds: float, progress: bool) -> Any:
     """The SB3 callback that turns one ``learn()`` call into checkpointed iterations."""
+    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from tqdm.auto import tqdm
+
+    rollout_threads = max(1, int(config.torch_threads))
+    update_threads = max(1, int(config.update_threads or 1))
 
     class IterationCallback(BaseCallback):
         """Per PPO iteration (one rollout, then one update): sets the warm start before the
@@ -239,6 +250,7 @@ def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
                             desc=f"train {config.policy}", disable=not progress)
 
         def _on_rollout_start(self) -> None:
+            torch.set_num_threads(rollout_threads)
             if self.running:
                 self._finish_iteration()
             self.warm = self.iteration < int(config.warm_start_iterations or 0)
@@ -249,7 +261,11 @@ def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
         def _on_step(self) -> bool:
             return True
 
+        def _on_rollout_end(self) -> None:  # the update follows; the simulators wait
+            torch.set_num_threads(update_threads)
+
         def _on_training_end(self) -> None:
+            torch.set_num_threads(rollout_threads)
             if self.running:
                 self._finish_iteration()
             self.bar.close()

@@ -20,6 +20,9 @@ def test_train_checkpoints_resumes_and_evaluates(tmp_path, policy):
     config = TrainConfig(policy=policy, iterations=2, warm_start_iterations=1,
                          out=str(tmp_path), **TINY)
     run = train(config, progress=False)
+    import torch
+
+    assert torch.get_num_threads() == config.torch_threads  # the update's threads are undone
     state = json.loads((run / "state.json").read_text())
     assert state["iteration"] == 2 and state["num_timesteps"] == 16
     assert (run / "model.zip").exists() and (run / "model_stats.pkl").exists()
@@ -75,6 +78,9 @@ def test_bad_train_arguments():
     with pytest.raises(ValueError, match="unknown policy 'dqn'"):
         TrainConfig(policy="dqn")
     assert main(["train", "--policy", "fieldlines", "--traffic", "tcp_huge"]) == 2
+    with pytest.raises(ValueError, match="update_threads"):
+        TrainConfig(update_threads=0)
+    assert TrainConfig().update_threads >= 1  # default: every core, resolved when made
 
 
 def test_a_model_trained_on_small_graphs_runs_on_larger_ones(tmp_path):
