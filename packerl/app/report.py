@@ -11,9 +11,13 @@ Aggregation, per (policy, topology, traffic, link failures) cell of the evaluati
    ``ceil(n/2)`` seeds of a learned policy with the highest mean goodput relative to EIGRP over
    *all* cells of the sweep (one ranking per policy, not per cell), then their mean, min, max.
    Baselines have one trial; for them all three rows coincide.
-4. relative to EIGRP: value / EIGRP's mean in the same cell (EIGRP is evaluated on the same
-   scenario seeds). Action fluctuation and inference time are shown as absolute values (EIGRP's
-   are 0 or near 0).
+4. relative to the reference policy (the sweep file's ``reference``, default EIGRP; the
+   reproduction sweeps use ``eigrp_paper``, the paper's EIGRP): value / the reference's mean in
+   the same cell (every policy is evaluated on the same scenario seeds). Action fluctuation and
+   inference time are shown as absolute values (the reference's are 0 or near 0).
+5. a 95% confidence interval of the all-seeds ratio: a paired bootstrap over the evaluation
+   episodes (the same resampled episode seeds for the policy's trials and the reference;
+   :data:`BOOTSTRAP` resamples, fixed seed).
 
 Outputs in ``OUT`` (default ``RESULTS_DIR/report``): ``summary.csv`` (long format, one row
 per policy x cell x metric), ``tables.md`` (Figure 3/5/6 style: policy x metric per cell, and
@@ -39,18 +43,22 @@ from packerl.app.compare import format_number as _fmt
 from packerl.app.results import load_config, load_episodes
 from policies.registry import display_rank, policy_label
 
-REFERENCE = "eigrp"
+#: the reference policy when the sweep file names none
+DEFAULT_REFERENCE = "eigrp"
+#: bootstrap resamples of the confidence intervals, and the seed of their generator
+BOOTSTRAP, BOOTSTRAP_SEED = 2000, 0
 METRICS: tuple[tuple[str, str], ...] = tuple((m, label) for m, label, _ in RATIO_METRICS) + \
     ABSOLUTE_METRICS
 RELATIVE = {m for m, _, _ in RATIO_METRICS}
 HIGHER_IS_BETTER = {m: h for m, _, h in RATIO_METRICS}
 PROTOCOLS = ("udp", "mixed", "tcp")
 LEVELS = ("low", "medium", "high", "very_high")
-CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "metric", "relative_to_eigrp",
-               "seeds", "episodes_per_seed", "eigrp_mean", "mean", "min", "max",
+CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "metric", "reference",
+               "relative", "seeds", "episodes_per_seed", "reference_mean", "mean", "min", "max",
                "better_half_seeds", "better_half_mean", "better_half_min", "better_half_max",
                "ratio_mean", "ratio_min", "ratio_max", "ratio_better_half_mean",
-               "ratio_better_half_min", "ratio_better_half_max")
+               "ratio_better_half_min", "ratio_better_half_max", "ratio_ci_low",
+               "ratio_ci_high")
 
 
 @dataclass
@@ -61,6 +69,8 @@ class TrialResult:
     #: cell (topology, traffic, failures) -> metric -> mean over episodes
     means: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
     episodes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: cell -> metric -> {episode reset seed: value} (for the paired bootstrap)
+    values: dict[tuple[str, str, str], dict[str, dict[int, float]]] = field(default_factory=dict)
     train_run: Path | None = None
 
 
@@ -93,6 +103,7 @@ def load_trials(results: str | os.PathLike) -> list[TrialResult]:
             key = _cell_key(load_config(run.parent))
             tr.episodes[key] = len(rows)
             tr.means[key] = {m: _nanmean([r[m] for r in rows]) for m, _ in METRICS}
+            tr.values[key] = {m: {int(r["seed"]): float(r[m]) for r in rows} for m, _ in METRICS}
         if tr.means:
             out.append(tr)
     if not out:
@@ -117,7 +128,7 @@ def better_half(trials: list[TrialResult], reference: dict) -> dict[str, list[st
             r = [ratio(m["total_goodput_mb"], reference[k]["total_goodput_mb"])
                  if k in reference else math.nan for k, m in t.means.items()]
             s = _nanmean(r)
-            if not np.isfinite(s):  # no EIGRP cell: absolute goodput
+            if not np.isfinite(s):  # no reference cell: absolute goodput
                 s = _nanmean([m["total_goodput_mb"] for m in t.means.values()])
             return s if np.isfinite(s) else -math.inf
         ranked = sorted(ts, key=lambda t: (-score(t), t.trial_id))
@@ -125,9 +136,32 @@ def better_half(trials: list[TrialResult], reference: dict) -> dict[str, list[st
     return chosen
 
 
-def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
-    """The rows of ``summary.csv`` (see :data:`CSV_COLUMNS`)."""
-    ref_trials = [t for t in trials if t.policy == REFERENCE]
+def bootstrap_ratio_ci(values: list[dict[int, float]], reference: list[dict[int, float]],
+                       level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of mean(values) / mean(reference) by a paired bootstrap over the
+    episode seeds all of them share (``values``: one {seed: value} per trial of the policy;
+    ``reference``: the same for the reference policy's trials). NaN if none is shared."""
+    shared = sorted(set.intersection(*(set(v) for v in values + reference)))
+    if not shared:
+        return math.nan, math.nan
+    x = np.array([[v[e] for e in shared] for v in values], np.float64)
+    r = np.array([[v[e] for e in shared] for v in reference], np.float64).mean(axis=0)
+    idx = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(shared),
+                                                         (BOOTSTRAP, len(shared)))
+    ratios = np.array([ratio(a, b) for a, b in zip(x[:, idx].mean(axis=(0, 2)),
+                                                   r[idx].mean(axis=1))])
+    ratios = ratios[~np.isnan(ratios)]
+    if not len(ratios):
+        return math.nan, math.nan
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(ratios, tail)), float(np.percentile(ratios, 100 - tail))
+
+
+def aggregate(trials: list[TrialResult],
+              reference_policy: str = DEFAULT_REFERENCE) -> list[dict[str, Any]]:
+    """The rows of ``summary.csv`` (see :data:`CSV_COLUMNS`), relative to
+    ``reference_policy``."""
+    ref_trials = [t for t in trials if t.policy == reference_policy]
     reference = {k: {m: _nanmean([t.means[k][m] for t in ref_trials if k in t.means])
                      for m, _ in METRICS}
                  for k in {k for t in ref_trials for k in t.means}}
@@ -147,10 +181,10 @@ def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
                 ref = reference.get(cell, {}).get(m, math.nan)
                 rel = m in RELATIVE
                 row = {"policy": policy, "topology": cell[0], "traffic": cell[1],
-                       "link_failures": cell[2], "metric": m, "relative_to_eigrp": rel,
-                       "seeds": len(ts),
+                       "link_failures": cell[2], "metric": m, "reference": reference_policy,
+                       "relative": rel, "seeds": len(ts),
                        "episodes_per_seed": min(t.episodes[cell] for t in ts),
-                       "eigrp_mean": ref, "mean": _nanmean(list(per_seed)),
+                       "reference_mean": ref, "mean": _nanmean(list(per_seed)),
                        "min": float(np.nanmin(per_seed)), "max": float(np.nanmax(per_seed)),
                        "better_half_seeds": len(best),
                        "better_half_mean": _nanmean(list(per_best)),
@@ -159,6 +193,10 @@ def aggregate(trials: list[TrialResult]) -> list[dict[str, Any]]:
                 for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
                              "better_half_max"):
                     row[f"ratio_{stat}"] = ratio(row[stat], ref) if rel else math.nan
+                refs = [t.values[cell][m] for t in ref_trials if cell in t.values]
+                row["ratio_ci_low"], row["ratio_ci_high"] = (
+                    bootstrap_ratio_ci([t.values[cell][m] for t in ts], refs)
+                    if rel and refs else (math.nan, math.nan))
                 rows.append(row)
     return rows
 
@@ -195,8 +233,10 @@ def _index(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
 def _value_cell(r: dict[str, Any], half: bool) -> str:
     p = "better_half_" if half else ""
     n = r["better_half_seeds"] if half else r["seeds"]
-    pre = "ratio_" if r["relative_to_eigrp"] else ""
+    pre = "ratio_" if r["relative"] else ""
     text = _fmt(r[f"{pre}{p}mean"])
+    if not half and r["relative"] and np.isfinite(r["ratio_ci_low"]):
+        text += f" (CI {_fmt(r['ratio_ci_low'])}-{_fmt(r['ratio_ci_high'])})"
     if n > 1:
         text += f" [{_fmt(r[f'{pre}{p}min'])}, {_fmt(r[f'{pre}{p}max'])}]"
     return text
@@ -219,20 +259,23 @@ def _split_traffic(name: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
+def markdown_tables(rows: list[dict[str, Any]], sweep: str,
+                    reference_policy: str = DEFAULT_REFERENCE) -> str:
+    ref = policy_label(reference_policy)
     idx = _index(rows)
     cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
                    key=_traffic_rank)
     policies = sorted({r["policy"] for r in rows}, key=display_rank)
-    lines = [f"# {sweep}: results relative to EIGRP", "",
+    lines = [f"# {sweep}: results relative to {ref}", "",
              ("Per cell of the evaluation grid: each trial's mean over its evaluation episodes, "
              "then across a policy's training seeds. Relative metrics (goodput ... max. LU) are "
-             "value / EIGRP's mean on the same scenarios (goodput: higher is better; the "
+             f"value / {ref}'s mean on the same scenarios (goodput: higher is better; the "
              "others: lower is better); action fluctuation and inference time are absolute. "
-             "`x [a, b]` = mean over seeds [min, max over seeds]."), "",
+             "`x (CI l-h) [a, b]` = mean over seeds (95% confidence interval: paired "
+             "bootstrap over the evaluation episodes) [min, max over seeds]."), "",
              "- **all seeds**: every training seed.",
              ("- **better half of seeds** (the paper's protocol, Section 6.3): per learned "
-             "policy the ceil(n/2) seeds with the highest mean goodput relative to EIGRP over "
+             f"policy the ceil(n/2) seeds with the highest mean goodput relative to {ref} over "
              "all cells of this sweep. Baselines have a single trial."), ""]
     for cell in cells:
         for half in (True, False):
@@ -252,8 +295,8 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
     for topo, fail in grids(rows):
         lines += [(f"## Traffic grid on {topo}{'' if fail == 'none' else ' / failures: ' + fail}"
                   " (Figure 4 style; better half of seeds)"), "",
-                  "Cell: value relative to EIGRP (absolute mean in parentheses).", ""]
-        for p in (p for p in policies if p != REFERENCE):
+                  f"Cell: value relative to {ref} (absolute mean in parentheses).", ""]
+        for p in (p for p in policies if p != reference_policy):
             for m, label in METRICS:
                 if m not in RELATIVE:
                     continue
@@ -277,7 +320,8 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str) -> str:
 
 
 def _score(ratio: float, metric: str) -> float:
-    """Colour score in [-1, 1] (green = better than EIGRP), log2 scale clipped at 0.5x/2x."""
+    """Colour score in [-1, 1] (green = better than the reference), log2 scale clipped at
+    0.5x/2x."""
     if not np.isfinite(ratio) or ratio <= 0:
         if ratio == 0:
             return 1.0 if not HIGHER_IS_BETTER[metric] else -1.0
@@ -303,7 +347,8 @@ def _plt():
 def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
                   title: str) -> Path:
     """Figures 3/5/6 style: per cell a panel, rows = metrics, columns = policies; first line
-    the better-half mean relative to EIGRP, second line [min, max] over those seeds."""
+    the better-half mean relative to the reference, second line [min, max] over those
+    seeds."""
     from matplotlib.colors import Normalize
 
     plt = _plt()
@@ -345,9 +390,9 @@ def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
 
 
 def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: str,
-              policy: str) -> Path:
-    """Figure 4 style: one panel per metric, protocol x intensity, ratio to EIGRP and the
-    absolute mean (better half of seeds)."""
+              policy: str, reference_policy: str = DEFAULT_REFERENCE) -> Path:
+    """Figure 4 style: one panel per metric, protocol x intensity, ratio to the reference and
+    the absolute mean (better half of seeds)."""
     from matplotlib.colors import Normalize
 
     plt = _plt()
@@ -371,7 +416,8 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
         ax.set_yticks(range(len(PROTOCOLS)), ["UDP", "TCP/UDP", "TCP"], fontsize=7)
         ax.set_title(label, fontsize=8)
     fig.suptitle(f"{policy_label(policy)} on {topology}"
-                 f"{'' if failures == 'none' else ' with failures'}: relative to EIGRP "
+                 f"{'' if failures == 'none' else ' with failures'}: relative to "
+                 f"{policy_label(reference_policy)} "
                  "(2nd line: absolute mean; better half of seeds)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -411,8 +457,23 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
 # ---------------------------------------------------------------------------------- report
 
 
-def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+def sweep_reference(results: Path) -> str:
+    """The reference policy named by the sweep file stored in ``results`` (default EIGRP)."""
+    path = Path(results) / "sweep.yaml"
+    if not path.is_file():
+        return DEFAULT_REFERENCE
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    return str(data.get("reference") or DEFAULT_REFERENCE)
+
+
+def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
+           reference: str | None = None) -> Path:
     """Write every table and figure of the sweep in ``results`` and an ``index.md``.
+
+    ``reference`` is the policy the values are relative to (default: the sweep file's
+    ``reference``, else EIGRP).
 
     Returns:
         The path of ``index.md``.
@@ -424,15 +485,17 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> 
     out = Path(out) if out is not None else results / "report"
     out.mkdir(parents=True, exist_ok=True)
     trials = load_trials(results)
-    rows = aggregate(trials)
+    reference = reference or sweep_reference(results)
+    ref = policy_label(reference)
+    rows = aggregate(trials, reference)
     name = results.resolve().name
     files: list[tuple[str, str]] = []
     files.append(("summary.csv", "all numbers (long format: policy x cell x metric)"))
     write_csv(rows, out / "summary.csv")
-    (out / "tables.md").write_text(markdown_tables(rows, name) + "\n")
+    (out / "tables.md").write_text(markdown_tables(rows, name, reference) + "\n")
     files.append(("tables.md", ("tables per cell (Figures 3/5/6 style) and traffic grids "
                   "(Figure 4 style)")))
-    has_ref = any(r["policy"] == REFERENCE for r in rows)
+    has_ref = any(r["policy"] == reference for r in rows)
     cells_by_group: dict[tuple[str, str], list[tuple]] = {}
     for r in rows:
         cells_by_group.setdefault((r["topology"], r["link_failures"]), [])
@@ -445,14 +508,14 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> 
             stem = f"{topo}{'' if fail == 'none' else '_' + fail}"
             fname = f"heatmap_{stem}.png"
             plot_heatmaps(rows, out / fname, sorted(cells, key=_traffic_rank),
-                          f"{name}: mean relative to EIGRP (better half of seeds; "
+                          f"{name}: mean relative to {ref} (better half of seeds; "
                           "2nd line: [min, max] over those seeds)")
             files.append((fname, (f"{topo}{'' if fail == 'none' else ' with failures'}: "
                           "policies x metrics per traffic (Figures 3/5/6 style)")))
             if (topo, fail) in grid_groups:
-                for p in sorted({r["policy"] for r in rows} - {REFERENCE}, key=display_rank):
+                for p in sorted({r["policy"] for r in rows} - {reference}, key=display_rank):
                     fname = f"grid_{stem}_{p}.png"
-                    plot_grid(rows, out / fname, topo, fail, p)
+                    plot_grid(rows, out / fname, topo, fail, p, reference)
                     files.append((fname, (f"{policy_label(p)} on {topo}: traffic grid "
                                   "(Figure 4 style)")))
     curves = plot_learning_curves(trials, out / "learning_curves.png")
@@ -462,7 +525,7 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> 
              f"Results directory: `{results}`; {len(trials)} trial(s): "
              + ", ".join(f"`{t.trial_id}`" for t in trials) + ".", ""]
     if not has_ref:
-        lines += ["No EIGRP trial: values are absolute, no heatmaps.", ""]
+        lines += [f"No {ref} trial (the reference): values are absolute, no heatmaps.", ""]
     lines += [f"- [{f}]({f}): {what}" for f, what in files]
     sweep_file = results / "sweep.yaml"
     if sweep_file.is_file():
@@ -472,4 +535,5 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None) -> 
     return out / "index.md"
 
 
-__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "load_trials", "report"]
+__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "bootstrap_ratio_ci", "load_trials",
+           "report", "sweep_reference"]

@@ -12,6 +12,7 @@ The sweep file (see ``experiments/sweeps/*.yaml``)::
 
     name: fig3_smoke                  # results go to OUT/<name>/
     description: free text
+    reference: eigrp                  # the report's values are relative to it (default eigrp)
     policies:                         # names, or mappings with a per-policy training setup
       - eigrp
       - {name: fieldlines, train: {topology: nx-XS, traffic: flex}}
@@ -69,7 +70,8 @@ from packerl.app.training import TrainConfig, train
 from policies.registry import entry, names
 from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
 
-TOP_KEYS = ("name", "description", "policies", "seeds", "training", "evaluation", "resources")
+TOP_KEYS = ("name", "description", "reference", "policies", "seeds", "training", "evaluation",
+            "resources")
 EVAL_KEYS = ("topologies", "traffics", "link_failures", "episodes", "episode_steps", "seed")
 RESOURCE_KEYS = ("cpus_per_trial", "max_retries")
 DONE, FAILED, TRIAL_FILE = "DONE", "FAILED", "trial.json"
@@ -123,6 +125,7 @@ class Sweep:
     cpus_per_trial: int = 1
     max_retries: int = 1
     source: dict[str, Any] = field(default_factory=dict)
+    reference: str = "eigrp"
 
     def cells(self) -> tuple[EvalCell, ...]:
         ev = self.evaluation
@@ -236,6 +239,12 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
             raise _fail(where, f"policy `{pname}` is listed twice")
         policies.append(item)
 
+    reference = data.get("reference", "eigrp")
+    if "reference" in data and (reference not in [p["name"] for p in policies]
+                                or entry(reference).learned):
+        raise _fail("`reference`", f"expected a baseline listed under `policies` (the "
+                    f"report's values are relative to it), found {reference!r}")
+
     seeds = data.get("seeds", [0])
     if isinstance(seeds, int):
         seeds = [seeds]
@@ -280,7 +289,7 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                   cpus_per_trial=_pos_int("`resources.cpus_per_trial`",
                                           res.get("cpus_per_trial", 1)),
                   max_retries=_pos_int("`resources.max_retries`", res.get("max_retries", 1), 0),
-                  source=dict(data))
+                  source=dict(data), reference=reference)
     for trial in sweep.trials():  # every training setup must be a valid TrainConfig
         if trial.train is not None:
             try:

@@ -77,7 +77,8 @@ def test_ray_smoke_sweep_resumes_and_reports_the_episode_means(tmp_path, capsys,
         value = np.mean([r[metric] for r in rnd])
         row = table[("random_nh", "udp_low", metric)]
         assert float(row["mean"]) == pytest.approx(value, rel=1e-12)
-        assert float(row["eigrp_mean"]) == pytest.approx(ref, rel=1e-12)
+        assert float(row["reference_mean"]) == pytest.approx(ref, rel=1e-12)
+        assert row["reference"] == "eigrp"
         if metric != "inference_ms":  # 0 / 0 (e.g. no drops in either) counts as 1
             expected = value / ref if ref else (1.0 if value == 0 else np.inf)
             assert float(row["ratio_mean"]) == pytest.approx(expected, rel=1e-12)
@@ -202,7 +203,7 @@ def test_report_takes_the_better_half_of_seeds_relative_to_eigrp(tmp_path):
     assert float(delay["ratio_better_half_mean"]) == pytest.approx(6.0 / 5.0)
     md = (tmp_path / "report" / "tables.md").read_text()
     assert "| FieldLines | 2 | 2 | 1.75 [1.5, 2] |" in md
-    assert "| FieldLines | 4 | 2 | 1.25 [0.5, 2] |" in md
+    assert "| FieldLines | 4 | 2 | 1.25 (CI 0.833-2.5) [0.5, 2] |" in md  # 2 episodes
 
 
 @pytest.mark.slow
@@ -262,3 +263,30 @@ def test_a_failing_trial_is_retried_recorded_and_does_not_stop_the_others(tmp_pa
     assert main(args) == 0
     assert "1 finished, 1 skipped" in capsys.readouterr().out
     assert (trial / "DONE").is_file() and not (trial / "FAILED").exists()
+
+
+def test_bootstrap_ci_is_paired_over_the_shared_episode_seeds():
+    from packerl.app.report import bootstrap_ratio_ci
+
+    rng = np.random.default_rng(1)
+    ref = {s: float(v) for s, v in zip(range(30), rng.uniform(1, 10, 30))}
+    double = [{s: 2 * v for s, v in ref.items()}]
+    assert bootstrap_ratio_ci(double, [ref]) == pytest.approx((2.0, 2.0))  # paired: no spread
+    noisy = [{s: v * rng.uniform(0.8, 1.4) for s, v in ref.items()} for _ in range(3)]
+    low, high = bootstrap_ratio_ci(noisy, [ref])
+    point = np.mean([list(n.values()) for n in noisy]) / np.mean(list(ref.values()))
+    assert low < point < high and high - low < 0.3
+    assert np.isnan(bootstrap_ratio_ci([{99: 1.0}], [ref])[0])  # no shared episode
+
+
+def test_the_sweep_file_names_the_report_reference(tmp_path):
+    _fake_trial(tmp_path, "eigrp_paper", "eigrp_paper", None, [10.0, 30.0], [4.0, 6.0])
+    _fake_trial(tmp_path, "eigrp", "eigrp", None, [20.0, 20.0], [4.0, 6.0])
+    (tmp_path / "sweep.yaml").write_text("reference: eigrp_paper\n")
+    report(tmp_path)
+    row = _summary(tmp_path / "report" / "summary.csv")[("eigrp", "tcp_high",
+                                                          "total_goodput_mb")]
+    assert row["reference"] == "eigrp_paper" and float(row["ratio_mean"]) == 1.0
+    assert "relative to EIGRP (paper)" in (tmp_path / "report" / "tables.md").read_text()
+    with pytest.raises(SweepConfigError, match="`reference`"):
+        parse_sweep({**SMOKE, "reference": "ospf"})  # not among the sweep's policies
