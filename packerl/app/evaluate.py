@@ -49,8 +49,10 @@ from packerl.app.results import (
     summarize,
     write_csv,
 )
+from packerl.sim.launcher import pool_worker_init
 from policies.factory import check_policy_name, is_learned_model, make_policy, policy_slug
 from policies.runs import load_run
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -258,8 +260,10 @@ def evaluate(
             ctx = multiprocessing.get_context(
                 "forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                 else "spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                                     mp_context=ctx) as pool:
+            # each worker dies with the fork server, which exits when this process dies
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                                     initializer=pool_worker_init,
+                                     initargs=(os.getpid(),)) as pool:
                 pending: set[Future] = {pool.submit(_worker, config, i, per_step)
                                         for i in todo}
                 try:

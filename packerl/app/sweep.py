@@ -67,6 +67,7 @@ from typing import Any
 
 from packerl.app.evaluate import evaluate
 from packerl.app.training import TrainConfig, train
+from packerl.sim.launcher import main_process_alive, pool_worker_init
 from policies.registry import entry, names
 from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
 
@@ -395,6 +396,8 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
                  eval_dir, link_failures=cell.link_failures,
                  episode_steps=trial_json["episode_steps"],
                  workers=max(1, min(int(trial_json["cpus"]), cell.episodes)), progress=False)
+    if not main_process_alive():  # an orphaned worker: the sweep that asked is gone
+        raise SystemExit(f"trial {trial_json['trial_id']}: the sweep process died; not DONE")
     (path / FAILED).unlink(missing_ok=True)
     status = {"trial_id": trial_json["trial_id"], "seconds": time.monotonic() - t0,
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -566,7 +569,9 @@ def _run_processes(sweep: Sweep, todo: list[Trial], root: Path, num_cpus: int | 
     ctx = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
     # workers that are not daemons, so evaluate() and train() may start their own processes
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    # ... that die with the fork server, which exits when this process dies
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=pool_worker_init, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_run_with_retries, t.to_json(), str(root / "trials" / t.trial_id),
                                sweep.max_retries): t.trial_id for t in todo}
         pending = set(futures)

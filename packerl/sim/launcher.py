@@ -9,14 +9,94 @@ The ns-3 shared libraries come from the ``ns3`` wheel; their directory is added 
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from packerl.error import SimulatorNotFound
 
 ENV_EXECUTABLE = "PACKERL_SIM"
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return None
+
+
+#: looked up once at import, so that the child of a fork only calls it
+_prctl = _load_prctl()
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; a no-op elsewhere).
+
+    Closes the race with a parent that is already gone before the call: if the parent is
+    not ``parent_pid`` any more (default: the parent at the time of the call), or ``parent_pid``
+    no longer exists, this process exits at once. The signal fires when the *thread* that
+    started this process ends, so start children from a thread that lives as long as they do.
+    Meant for ``subprocess.Popen(preexec_fn=...)`` (see :func:`parent_death_hook`) and as the
+    initializer of a process pool (see :func:`pool_worker_init`).
+    """
+    if _prctl is None:
+        return
+    expected = os.getppid() if parent_pid is None else parent_pid
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != expected:
+        os._exit(1)
+
+
+def parent_death_hook(parent_pid: int | None = None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child die with this process (``None`` off Linux).
+
+    Example: ``subprocess.Popen(cmd, preexec_fn=parent_death_hook())``: the child is killed
+    even if it is stopped (SIGSTOP) or hung when this process dies.
+    """
+    if _prctl is None:
+        return None
+    pid = os.getpid() if parent_pid is None else parent_pid
+    return lambda: die_with_parent(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
+
+
+#: the process that started this pool worker (set by :func:`pool_worker_init`)
+_main_pid: int | None = None
+
+
+def pool_worker_init(main_pid: int) -> None:
+    """Initializer of a process-pool worker: die with the pool's server and with ``main_pid``.
+
+    A forkserver worker's parent is the fork server, which exits when the main process dies;
+    the worker then gets SIGKILL. If the main process is already gone, exit now.
+    """
+    global _main_pid
+    _main_pid = main_pid
+    die_with_parent()
+    if not _alive(main_pid):
+        os._exit(1)
+
+
+def main_process_alive() -> bool:
+    """False in a pool worker whose main process (see :func:`pool_worker_init`) has died."""
+    return _main_pid is None or _alive(_main_pid)
 
 
 def ns3_library_dir() -> Path:

@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Nothing outlives its parent: simulators, pool workers, fork servers and semaphores."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import packerl.sim.simulator
+from packerl.sim import launcher
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="PR_SET_PDEATHSIG is Linux-only")
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_gone(pids: list[int], seconds: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = [p for p in pids if _alive(p)]
+        if not left:
+            return []
+        time.sleep(0.05)
+    return [p for p in pids if _alive(p)]
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (through /proc/<pid>/task/*/children)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def _run_parent(script: str, marker: str, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """Start a Python parent running ``script``; return it once it printed ``marker ...``."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith(marker):
+            return proc, line[len(marker):].strip()
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    pytest.fail(f"the parent did not print {marker!r} (exit {proc.poll()})")
+
+
+def _kill_all(pids: list[int]) -> None:
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_die_with_parent_kills_a_stopped_child():
+    parent, pid = _run_parent("""
+        import subprocess, time
+        from packerl.sim.launcher import parent_death_hook
+        child = subprocess.Popen(["sleep", "300"], preexec_fn=parent_death_hook())
+        print("child", child.pid, flush=True)
+        time.sleep(300)
+    """, "child")
+    pid = int(pid)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        parent.kill()
+        parent.wait()
+        assert _wait_gone([pid]) == []
+    finally:
+        _kill_all([pid])
+
+
+def test_die_with_parent_exits_if_the_parent_is_already_gone():
+    script = "from packerl.sim.launcher import die_with_parent\ndie_with_parent(1)\nprint('x')"
+    code = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert code.returncode == 1 and "x" not in code.stdout
+
+
+def test_main_process_alive_outside_a_pool():
+    assert launcher.main_process_alive()
+
+
+@pytest.mark.xfail("parent_death_hook" not in inspect.getsource(packerl.sim.simulator),
+                   reason="packerl/sim/simulator.py `_spawn` does not pass "
+                          "`preexec_fn=parent_death_hook()` to Popen yet", strict=True)
+def test_stopped_simulator_dies_with_its_parent():
+    parent, pid = _run_parent("""
+        import time
+        import numpy as np
+        from packerl.sim import Simulator
+        sim = Simulator()
+        edges = np.array([[0, 1], [1, 0]], dtype=np.int64)
+        sim.reset({"num_nodes": 2, "edges": edges, "datarate_bps": np.full(2, 1e7),
+                   "delay_ms": np.full(2, 1.0)})
+        print("sim", sim.pid, flush=True)
+        time.sleep(300)
+    """, "sim")
+    pid = int(pid)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        parent.kill()
+        parent.wait()
+        assert _wait_gone([pid]) == []
+    finally:
+        _kill_all([pid])
+
+
+def _sems() -> set[str]:
+    return {p.name for p in Path("/dev/shm").glob("sem.mp-*")}
+
+
+def test_killed_evaluate_leaves_no_worker_and_no_semaphore(tmp_path):
+    before = _sems()
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "packerl.app.cli", "evaluate", "--policy", "eigrp",
+         "--topology", "nx-XS", "--traffic", "udp_low", "--episodes", "40",
+         "--episode-steps", "5", "--workers", "2", "--no-progress", "--out", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        # wait for the fork server's workers (main -> resource tracker, fork server -> workers)
+        while time.monotonic() < deadline and len(kids) < 4:
+            time.sleep(0.2)
+            kids = _children(parent.pid)
+        assert len(kids) >= 4, f"the pool did not start: {kids}"
+        kids = _children(parent.pid)
+        parent.kill()
+        parent.wait()
+        assert _wait_gone(kids, 10.0) == []
+        assert _sems() - before == set()
+    finally:
+        parent.kill()
+        _kill_all(kids)
+
+
+def test_an_orphaned_sweep_worker_does_not_write_done(tmp_path, monkeypatch):
+    from packerl.app.sweep import parse_sweep, prepare_trial, run_trial, trial_dir
+
+    sweep = parse_sweep({
+        "name": "orphan", "policies": ["eigrp"],
+        "evaluation": {"topologies": ["nx-XS"], "traffics": ["udp_low"], "episodes": 1,
+                       "episode_steps": 2, "seed": 3},
+        "resources": {"cpus_per_trial": 1, "max_retries": 0},
+    })
+    (trial,) = sweep.trials()
+    tdir = trial_dir(tmp_path, sweep.name, trial.trial_id)
+    prepare_trial(trial, tdir)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    monkeypatch.setattr(launcher, "_main_pid", dead.pid)  # as pool_worker_init would
+    with pytest.raises(SystemExit, match="the sweep process died"):
+        run_trial(trial.to_json(), str(tdir))
+    assert not (tdir / "DONE").exists()
