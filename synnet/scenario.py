@@ -31,13 +31,18 @@ member                    content
 Arrays are stored with their exact dtype, so a save/load round trip is
 bit-identical; the JSON metadata is written with Python's ``json`` module,
 whose float formatting round-trips exactly.  Loading a file whose ``format``
-or ``version`` differs, or that lacks a member, raises :class:`ValueError`.
+or ``version`` differs, that lacks a member, that is empty, truncated or corrupted, or whose
+members disagree with each other raises :class:`ScenarioFileError` (a :class:`ValueError`).
+Member headers are checked before any array is read: a member whose header declares more than
+:data:`MAX_MEMBER_BYTES` bytes, or another size than the archive stores, is refused.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +63,41 @@ FAILURE_DTYPE = np.dtype([("time_ms", "<f8"), ("edge", "<i4")])
 
 FORMAT_NAME = "synnet-scenario"
 FORMAT_VERSION = 1
+#: the largest array :meth:`Scenario.load` inflates from one member (1 GiB)
+MAX_MEMBER_BYTES = 1 << 30
+
+
+class ScenarioFileError(ValueError):
+    """A file is not a readable synnet scenario: empty, truncated, corrupted or inconsistent."""
+
+
+def _check_member(archive: np.lib.npyio.NpzFile, path: str, member: str) -> None:
+    """Refuse a member whose ``.npy`` header declares an oversized or mismatched array."""
+    name = member + ".npy"
+    try:
+        info = archive.zip.getinfo(name)
+        with archive.zip.open(name) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            header_len = fh.tell()
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ScenarioFileError(f"{path!r}: member {member!r} has no valid array header: {exc}"
+                                ) from exc
+    declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if declared > MAX_MEMBER_BYTES:
+        raise ScenarioFileError(
+            f"{path!r}: member {member!r} declares shape {tuple(shape)} of {dtype} "
+            f"({declared} bytes), more than the {MAX_MEMBER_BYTES} bytes allowed "
+            "(synnet.scenario.MAX_MEMBER_BYTES)")
+    if not dtype.hasobject and header_len + declared != info.file_size:
+        raise ScenarioFileError(
+            f"{path!r}: member {member!r} declares {declared} bytes of data but the archive "
+            f"holds {info.file_size - header_len}; the file is corrupted")
+
+
 _ARRAY_MEMBERS = ("edges", "datarate_bps", "delay_ms", "positions", "potentials", "demands", "failures")
 
 
@@ -226,56 +266,77 @@ class Scenario:
         """Read a scenario written by :meth:`save`.
 
         Raises:
-            ValueError: if the file is not a synnet scenario, has another format version,
-                or misses a member.
+            ScenarioFileError: (a ``ValueError``) if the file is not a synnet scenario, has
+                another format version, misses a member, is empty, truncated or corrupted,
+                declares a member larger than :data:`MAX_MEMBER_BYTES`, or holds members that
+                disagree with each other.
             FileNotFoundError: if ``path`` does not exist.
         """
         path = os.fspath(path)
         try:
             archive = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             if not os.path.exists(path):
                 raise FileNotFoundError(f"no such scenario file: {path!r}") from exc
-            raise ValueError(
+            raise ScenarioFileError(
                 f"{path!r} is not a synnet scenario file (expected a .npz archive written by "
-                f"Scenario.save, format {FORMAT_NAME!r} version {FORMAT_VERSION}): {exc}"
+                f"Scenario.save, format {FORMAT_NAME!r} version {FORMAT_VERSION}): "
+                f"{exc or type(exc).__name__}"
             ) from exc
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path!r} is a single .npy array, not a synnet scenario .npz archive")
+            raise ScenarioFileError(
+                f"{path!r} is a single .npy array, not a synnet scenario .npz archive")
         with archive:
             if "meta" not in archive.files:
-                raise ValueError(f"{path!r} has no 'meta' member; not a synnet scenario file")
+                raise ScenarioFileError(
+                    f"{path!r} has no 'meta' member; not a synnet scenario file")
+            _check_member(archive, path, "meta")
             try:
                 meta: dict[str, Any] = json.loads(str(archive["meta"][()]))
             except (json.JSONDecodeError, TypeError) as exc:
-                raise ValueError(f"{path!r}: 'meta' is not valid JSON") from exc
+                raise ScenarioFileError(f"{path!r}: 'meta' is not valid JSON") from exc
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                raise ScenarioFileError(f"{path!r}: cannot read 'meta': {exc}") from exc
             if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
                 got = meta.get("format") if isinstance(meta, dict) else None
-                raise ValueError(f"{path!r}: format is {got!r}, expected {FORMAT_NAME!r}")
+                raise ScenarioFileError(f"{path!r}: format is {got!r}, expected {FORMAT_NAME!r}")
             if meta.get("version") != FORMAT_VERSION:
-                raise ValueError(
+                raise ScenarioFileError(
                     f"{path!r}: unsupported synnet-scenario version {meta.get('version')!r}; "
                     f"this synnet reads version {FORMAT_VERSION}"
                 )
             missing = [m for m in _ARRAY_MEMBERS if m not in archive.files]
             if missing:
-                raise ValueError(f"{path!r}: missing member(s) {missing}")
-            arr = {m: archive[m] for m in _ARRAY_MEMBERS}
-        topo = Topology(
-            name=meta["topology_name"],
-            num_nodes=meta["num_nodes"],
-            edges=arr["edges"],
-            datarate_bps=arr["datarate_bps"],
-            delay_ms=arr["delay_ms"],
-            positions=arr["positions"],
-            potentials=arr["potentials"],
-        )
-        return cls(
-            topology=topo,
-            demands=arr["demands"],
-            failures=arr["failures"],
-            steps=meta["steps"],
-            step_ms=meta["step_ms"],
-            seed=meta["seed"],
-            params=meta["params"],
-        )
+                raise ScenarioFileError(f"{path!r}: missing member(s) {missing}")
+            keys = ("topology_name", "num_nodes", "steps", "step_ms", "seed", "params")
+            absent = [k for k in keys if k not in meta]
+            if absent:
+                raise ScenarioFileError(f"{path!r}: 'meta' lacks the key(s) {absent}")
+            for m in _ARRAY_MEMBERS:
+                _check_member(archive, path, m)
+            try:
+                arr = {m: archive[m] for m in _ARRAY_MEMBERS}
+            except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile,
+                    zlib.error) as exc:
+                raise ScenarioFileError(f"{path!r}: a member is unreadable: {exc}") from exc
+        try:
+            topo = Topology(
+                name=meta["topology_name"],
+                num_nodes=meta["num_nodes"],
+                edges=arr["edges"],
+                datarate_bps=arr["datarate_bps"],
+                delay_ms=arr["delay_ms"],
+                positions=arr["positions"],
+                potentials=arr["potentials"],
+            )
+            return cls(
+                topology=topo,
+                demands=arr["demands"],
+                failures=arr["failures"],
+                steps=meta["steps"],
+                step_ms=meta["step_ms"],
+                seed=meta["seed"],
+                params=meta["params"],
+            )
+        except (ValueError, TypeError, IndexError) as exc:
+            raise ScenarioFileError(f"{path!r}: inconsistent scenario: {exc}") from exc
