@@ -31,6 +31,7 @@ import networkx as nx
 import numpy as np
 
 from . import topology as topo_mod
+from .presets import MAX_DATARATE_BPS, MIN_DATARATE_BPS, check_float
 from .scenario import Topology
 
 DEFAULT_DATARATE_ATTRS = ("LinkSpeedRaw", "datarate_bps", "bandwidth", "capacity")
@@ -88,6 +89,11 @@ def load_topology(
         ValueError: unparsable file, missing/invalid attribute (naming attribute and edge),
             empty or disconnected graph.
     """
+    if default_datarate_bps is not None:
+        default_datarate_bps = check_float(
+            "default_datarate_bps", default_datarate_bps, MIN_DATARATE_BPS, MAX_DATARATE_BPS,
+            why="it is the datarate (bit/s) of links without one in the file; None makes them an error",
+        )
     path = os.fspath(path)
     raw = _read(path)
     attrs = (datarate_attrs,) if isinstance(datarate_attrs, str) else tuple(datarate_attrs)

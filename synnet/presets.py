@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from .failures import FAILURE_DEFAULTS
 from .topology import BA_MAX_NODES, MODELS, TOPOLOGY_DEFAULTS
 from .traffic import TRAFFIC_DEFAULTS
@@ -50,6 +52,138 @@ TRAFFIC_PRESETS["flex"] = {"m_traffic": ("uniform", 0.1, 4.0), "p_tcp": ("unifor
 LINK_FAILURE_PRESETS: dict[str, dict[str, float] | None] = {"none": None, "weibull": dict(FAILURE_DEFAULTS)}
 
 
+# ------------------------------------------------------------------------------------------
+# Checked scalar arguments, and the ranges the packet simulator can represent.
+#
+# synnet is the lowest layer, so the checkers and the limits live here; packerl's environment
+# and simulator client (``packerl.sim.validation``) import them from this module.
+
+#: Largest topology, in nodes. The simulator's shared segment holds three N x N arrays (next
+#: hops, two traffic matrices: 20 bytes per node pair), 0.5 GB at 5000 nodes; a 40,000-node
+#: topology would need 32 GB and fails to map. Also the largest ``num_nodes`` override.
+MAX_NODES = 5000
+#: Largest topology, in undirected links (the segment holds ~200 bytes per link).
+MAX_EDGES = 1_000_000
+#: Link datarates (bit/s). ns-3 stores a datarate as an unsigned 64-bit bps count (the
+#: simulator casts the double, which is undefined above 2**64 ~ 1.8e19: 3e19 killed it with
+#: SIGFPE); 1 Tbps keeps seven orders of magnitude of margin and a 1500-byte packet's
+#: transmission time (12 ns) above ns-3's nanosecond resolution.
+MIN_DATARATE_BPS = 1.0
+MAX_DATARATE_BPS = 1e12
+#: Link propagation delays (ms): up to 1000 s, i.e. 1e12 ns, far inside ns-3's int64 clock.
+MAX_DELAY_MS = 1e6
+#: Step length (ms). At least 1 microsecond (shorter steps simulate next to nothing and let
+#: float rounding of the step windows dominate), at most 1000 s.
+MIN_STEP_MS = 1e-3
+MAX_STEP_MS = 1e6
+#: Steps per episode.
+MAX_STEPS = 1_000_000
+#: Simulated time of an episode (ms): 1e12 ms = 1e18 ns, a ninth of the int64 nanosecond
+#: counter of ns-3 (9.2e18 ns, ~292 years), so event times never overflow. ``MAX_STEPS *
+#: MAX_STEP_MS`` equals it.
+MAX_EPISODE_MS = 1e12
+#: UDP sending rates (bit/s). The simulator schedules packets ``payload * 8 / rate`` seconds
+#: apart, rounded to an int64 count of ns: at 1e-6 bps that overflows (SIGABRT); at 1 bps a
+#: full packet's gap is 1.2e13 ns. At most the largest link datarate.
+MIN_UDP_RATE_BPS = 1.0
+MAX_UDP_RATE_BPS = MAX_DATARATE_BPS
+#: Demand sizes (bytes): the segment field is int64, counters are doubles; 2**53 is exact in
+#: both (2**63 wrapped negative and the simulator refused the step).
+MAX_DEMAND_BYTES = 2**53
+#: Multiplier on the bandwidth-delay-product device buffers.
+MIN_QUEUE_SCALE = 1e-3
+MAX_QUEUE_SCALE = 1e3
+#: Device buffer of one link, in packets (``ceil(datarate * 2 * delay * queue_scale / 12000
+#: bits)``); the simulator holds it in a uint32, so at most 2**31 packets.
+MAX_QUEUE_PACKETS = 2**31
+#: The simulator's seed (ns-3 run number) is an unsigned 64-bit integer.
+MAX_SIM_SEED = 2**64 - 1
+
+
+def _fmt(x: float | int) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _range_text(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
+    left = "(" if lo_open else "["
+    return f"{left}{'-inf' if lo is None else _fmt(lo)}, {'inf' if hi is None else _fmt(hi)}]"
+
+
+def _got(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None,
+              why: str = "") -> int:
+    """``value`` as an ``int`` if it is an integer in ``[lo, hi]`` (None: unbounded).
+
+    Python and NumPy integers are accepted; ``bool``, floats (even ``2.0``) and strings are
+    not: nothing is rounded or parsed. ``why`` is appended to the range error.
+
+    Raises:
+        ValueError: naming ``name``, what was given and what is accepted.
+
+    Example:
+        >>> check_int("episode_steps", 3, 1, 10)
+        3
+        >>> check_int("episode_steps", 2.5, 1, 10)
+        Traceback (most recent call last):
+        ...
+        ValueError: episode_steps must be an integer in [1, 10], got 2.5 (float); pass a whole number (an int), not a float, str or bool
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer in {_range_text(lo, hi)}, got {_got(value)}; "
+                         "pass a whole number (an int), not a float, str or bool")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} must lie in {_range_text(lo, hi)}, got {v}"
+                         + (f"; {why}" if why else ""))
+    return v
+
+
+def check_float(name: str, value: Any, lo: float | None = None, hi: float | None = None, *,
+                lo_open: bool = False, why: str = "") -> float:
+    """``value`` as a ``float`` if it is a finite number in ``[lo, hi]`` (``(lo, hi]`` with
+    ``lo_open``; None: unbounded).
+
+    Python and NumPy integers and floats are accepted; ``bool``, strings and NaN/inf are not.
+
+    Raises:
+        ValueError: naming ``name``, what was given and what is accepted.
+
+    Example:
+        >>> check_float("step_ms", 5, 1e-3, 1e6)
+        5.0
+        >>> check_float("step_ms", "5", 1e-3, 1e6)
+        Traceback (most recent call last):
+        ...
+        ValueError: step_ms must be a number in [0.001, 1e+06], got '5' (str); pass an int or float, not a str or bool
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                   np.floating)):
+        raise ValueError(f"{name} must be a number in {_range_text(lo, hi, lo_open)}, got "
+                         f"{_got(value)}; pass an int or float, not a str or bool")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, in {_range_text(lo, hi, lo_open)}; got {v}")
+    if lo is not None and (v <= lo if lo_open else v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} must lie in {_range_text(lo, hi, lo_open)}, got {v!r}"
+                         + (f"; {why}" if why else ""))
+    return v
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is ``True`` or ``False`` (Python or NumPy); strings and ints are not
+    accepted (``bool("no")`` would be True).
+
+    Raises:
+        ValueError: naming ``name`` and what was given.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {_got(value)}")
+    return bool(value)
+
+
 def unknown_name_error(kind: str, name: object, valid: Iterable[str]) -> ValueError:
     """A ValueError for an unknown preset/parameter name with the valid names and a suggestion."""
     valid = list(valid)
@@ -64,20 +198,13 @@ def unknown_name_error(kind: str, name: object, valid: Iterable[str]) -> ValueEr
     return ValueError(msg)
 
 
-def _num(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, integer: bool = False) -> Callable:
+def _num(
+    lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, integer: bool = False, why: str = ""
+) -> Callable:
     def check(name: str, value: Any) -> float | int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
-            kind = "an integer" if integer else "a number"
-            raise ValueError(f"{name} must be {kind}, got {value!r}")
-        v = int(value) if integer else float(value)
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        bad_lo = lo is not None and (v <= lo if lo_open else v < lo)
-        bad_hi = hi is not None and v > hi
-        if bad_lo or bad_hi:
-            left = "(" if lo_open else "["
-            raise ValueError(f"{name} must lie in {left}{lo}, {hi if hi is not None else 'inf'}], got {value!r}")
-        return v
+        if integer:
+            return check_int(name, value, lo, hi, why=why)  # type: ignore[arg-type]
+        return check_float(name, value, lo, hi, lo_open=lo_open, why=why)
 
     return check
 
@@ -88,9 +215,13 @@ def _model(name: str, value: Any) -> str:
     return value
 
 
+_RATE_WHY = "the simulator represents link datarates from 1 bps to 1 Tbps (synnet.presets.MAX_DATARATE_BPS)"
+_UDP_WHY = "UDP rates must lie between 1 bps and 1 Tbps for the packet gaps to fit the simulator's clock"
+_NODES_WHY = "larger topologies do not fit the simulator's shared memory (synnet.presets.MAX_NODES)"
+
 #: Every accepted override, with its validator. Group membership decides which component uses it.
 OVERRIDE_SPECS: dict[str, tuple[str, Callable]] = {
-    "num_nodes": ("topology", _num(3, 5000, integer=True)),
+    "num_nodes": ("topology", _num(3, MAX_NODES, integer=True, why=_NODES_WHY)),
     "model": ("topology", _model),
     "ba_m": ("topology", _num(1, 100, integer=True)),
     "er_avg_degree": ("topology", _num(0, None, lo_open=True)),
@@ -98,10 +229,10 @@ OVERRIDE_SPECS: dict[str, tuple[str, Callable]] = {
     "ws_p": ("topology", _num(0, 1)),
     "layout_seed": ("topology", _num(0, 2**32 - 1, integer=True)),
     "perturbation": ("topology", _num(0, 0.99)),
-    "delay_mean_ms": ("topology", _num(0, None, lo_open=True)),
-    "delay_min_ms": ("topology", _num(0, None)),
-    "datarate_min": ("topology", _num(0, None, lo_open=True)),
-    "datarate_max": ("topology", _num(0, None, lo_open=True)),
+    "delay_mean_ms": ("topology", _num(0, MAX_DELAY_MS, lo_open=True)),
+    "delay_min_ms": ("topology", _num(0, MAX_DELAY_MS)),
+    "datarate_min": ("topology", _num(MIN_DATARATE_BPS, MAX_DATARATE_BPS, why=_RATE_WHY)),
+    "datarate_max": ("topology", _num(MIN_DATARATE_BPS, MAX_DATARATE_BPS, why=_RATE_WHY)),
     "m_traffic": ("traffic", _num(0, 1e6, lo_open=True)),
     "p_tcp": ("traffic", _num(0, 1)),
     "traffic_factor": ("traffic", _num(0, 1e9, lo_open=True)),
@@ -111,9 +242,9 @@ OVERRIDE_SPECS: dict[str, tuple[str, Callable]] = {
     "size_min_bytes": ("traffic", _num(1, 1e15)),
     "size_cap_bytes": ("traffic", _num(1, 1e15)),
     "udp_small_bytes": ("traffic", _num(0, None)),
-    "udp_small_rate_bps": ("traffic", _num(0, None, lo_open=True)),
-    "udp_rate_min_bps": ("traffic", _num(0, None, lo_open=True)),
-    "udp_rate_max_bps": ("traffic", _num(0, None, lo_open=True)),
+    "udp_small_rate_bps": ("traffic", _num(MIN_UDP_RATE_BPS, MAX_UDP_RATE_BPS, why=_UDP_WHY)),
+    "udp_rate_min_bps": ("traffic", _num(MIN_UDP_RATE_BPS, MAX_UDP_RATE_BPS, why=_UDP_WHY)),
+    "udp_rate_max_bps": ("traffic", _num(MIN_UDP_RATE_BPS, MAX_UDP_RATE_BPS, why=_UDP_WHY)),
     "traffic_perturbation": ("traffic", _num(0, 0.99)),
     "failure_shape": ("failures", _num(0, 100, lo_open=True)),
     "failure_scale": ("failures", _num(0, 1)),
@@ -154,8 +285,15 @@ def validate_overrides(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def check_steps(steps: Any, step_ms: Any) -> tuple[int, float]:
-    """Validate episode length parameters (``1 <= steps <= 1e6``, ``0 < step_ms <= 1e6``)."""
-    return _num(1, 1_000_000, integer=True)("steps", steps), _num(0, 1e6, lo_open=True)("step_ms", step_ms)
+    """Validate episode length parameters (``1 <= steps <= MAX_STEPS``,
+    ``MIN_STEP_MS <= step_ms <= MAX_STEP_MS``; their product is at most ``MAX_EPISODE_MS``)."""
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    step_ms = check_float("step_ms", step_ms, MIN_STEP_MS, MAX_STEP_MS,
+                          why="the simulator needs steps of at least 1 microsecond and at most 1000 s")
+    if steps * step_ms > MAX_EPISODE_MS:  # pragma: no cover - MAX_STEPS * MAX_STEP_MS == the cap
+        raise ValueError(f"steps * step_ms = {steps * step_ms:g} ms exceeds {MAX_EPISODE_MS:g} ms, the longest "
+                         "episode the simulator's nanosecond clock holds; use fewer or shorter steps")
+    return steps, step_ms
 
 
 def node_range(preset: str, model: str | None) -> tuple[int, int]:

@@ -59,7 +59,7 @@ def test_overrides_are_applied():
         ({"datarate_min": 3e8}, r"datarate_min .* must be <= datarate_max"),
         ({"delay_min_ms": 6.0}, r"delay_min_ms .* must be < delay_mean_ms"),
         ({"steps": 0}, r"steps must lie in \[1"),
-        ({"step_ms": -1.0}, r"step_ms must lie in \(0"),
+        ({"step_ms": -1.0}, r"step_ms must lie in \[0.001, 1e\+06\]"),
         ({"seed": -3}, r"seed must be a non-negative integer"),
         ({"failure_shape": 0}, r"failure_shape must lie in \(0"),
     ],
