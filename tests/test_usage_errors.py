@@ -87,3 +87,89 @@ def test_a_good_scenario_file_still_loads(tmp_path, scenario_bytes):
     again = tmp_path / "again.npz"
     sc.save(again)
     assert again.read_bytes() == scenario_bytes
+
+
+# ----------------------------------------------------------------------------- packerl
+
+
+SWEEP = """name: tiny
+policies: [fieldlines]
+training:
+  {training}
+evaluation:
+  topologies: [nx-XS]
+  traffics: [udp_low]
+  episodes: 1
+  episode_steps: 2
+"""
+
+
+@pytest.fixture
+def blocker(tmp_path):
+    """A regular file: nothing can be created below it, not even by root."""
+    path = tmp_path / "a-file"
+    path.write_text("x")
+    return path
+
+
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory):
+    from packerl.app.cli import main
+
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["evaluate", "--policy", "eigrp", "--topology", "nx-XS", "--traffic",
+                 "udp_low", "--episodes", "1", "--episode-steps", "2", "--workers", "1",
+                 "--no-progress", "--out", str(out)]) == 0
+    return out
+
+
+def _usage_error(argv: list[str], message: str, capsys) -> None:
+    from packerl.app.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith(f"packerl {argv[0]}: error:")
+
+
+def test_unwritable_out_is_a_usage_error(tmp_path, blocker, one_run, capsys):
+    bad = str(blocker / "sub")
+    msg = f"--out `{bad}` is not writable: `{blocker}` is not a directory"
+    _usage_error(["evaluate", "--policy", "eigrp", "--topology", "nx-XS", "--traffic",
+                  "udp_low", "--episodes", "1", "--episode-steps", "2", "--out", bad], msg,
+                 capsys)
+    _usage_error(["train", "--policy", "fieldlines", "--traffic", "udp_low", "--out", bad], msg,
+                 capsys)
+    _usage_error(["compare", str(one_run), "--out", str(blocker / "sub" / "c.png")],
+                 f"--out `{blocker / 'sub'}` is not writable", capsys)
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP.format(training="iterations: 1"))
+    _usage_error(["sweep", str(sweep), "--out", bad, "--backend", "processes"], msg, capsys)
+    results = tmp_path / "results"
+    results.mkdir()
+    _usage_error(["report", str(results), "--out", bad], msg, capsys)
+    assert blocker.read_text() == "x" and not list(tmp_path.glob("*/.packerl-write-test-*"))
+
+
+def test_an_oversized_rollout_buffer_is_refused_before_work(tmp_path, capsys):
+    from packerl.app.training import MAX_ROLLOUT_BYTES
+
+    _usage_error(["train", "--policy", "fieldlines", "--traffic", "udp_low",
+                  "--episode-steps", "2000000", "--out", str(tmp_path)],
+                 f"more than the {MAX_ROLLOUT_BYTES // 2**30} GiB allowed", capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("training", "message"), [
+    ("iterations: 2.5", "`iterations` must be int, found 2.5 (float)"),
+    ("learning_rate: fast", "`learning_rate` must be float or null, found 'fast' (str)"),
+    ("link_failures: bogus", "unknown preset 'bogus'; valid: ['none', 'weibull'] (or null)"),
+    ("eval_every: -3", "`eval_every` must be >= 0, got -3"),
+    ("eval_traffic: tcp_huge", "unknown preset 'tcp_huge'"),
+    ("last_action: 1", "`last_action` must be bool or null, found 1 (int)"),
+    ("episode_steps: 2000000", "GiB allowed"),
+])
+def test_sweep_training_entries_are_type_checked(tmp_path, capsys, training, message):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP.format(training=training))
+    _usage_error(["sweep", str(sweep), "--dry-run"], message, capsys)

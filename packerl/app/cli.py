@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from packerl.app.plots import plot_comparison
 from packerl.app.report import report
 from packerl.app.results import find_run_dirs
 from packerl.app.sweep import SweepConfigError, load_sweep, run_sweep
-from packerl.app.training import TrainConfig, train
+from packerl.app.training import TrainConfig, check_rollout_memory, train
 from packerl.env import PackeRLEnv
 from policies.factory import check_policy_name
 from policies.registry import names
@@ -60,6 +61,35 @@ def _number(kind: type, minimum: float, strict: bool, what: str):
 _positive_int = _number(int, 1, False, "a positive integer")
 _seed = _number(int, 0, False, "a non-negative integer")
 _positive_float = _number(float, 0.0, True, "a positive number")
+
+
+def _check_writable_dir(path: str | os.PathLike, option: str) -> None:
+    """Raise ``ValueError`` unless ``path`` is, or can be created as, a writable directory.
+
+    Creates nothing that stays: a probe file in the nearest existing ancestor is removed at
+    once (``os.access`` would say yes to root on a read-only file system).
+    """
+    probe = Path(path)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ValueError(f"{option} `{path}` is not writable: `{probe}` is not a directory")
+    try:
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".packerl-write-test-")
+    except OSError as exc:
+        raise ValueError(f"{option} `{path}` is not writable: cannot create files in "
+                         f"`{probe}` ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def _check_writable_file(path: str | os.PathLike, option: str) -> None:
+    """Raise ``ValueError`` unless the file ``path`` can be written (see above)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{option} `{path}` is a directory; expected a file path (e.g. "
+                         f"`{p / 'comparison.png'}`)")
+    _check_writable_dir(p.parent, option)
 
 
 #: TrainConfig fields `packerl train` does not offer (structured values)
@@ -179,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _evaluate(args: argparse.Namespace) -> int:
     try:
         check_policy_name(args.policy)
+        _check_writable_dir(args.out, "--out")
     except ValueError as exc:
         args.usage_error(str(exc))
     print(f"evaluating {args.policy} on {args.topology} / {args.traffic}"
@@ -213,6 +244,8 @@ def _train(args: argparse.Namespace) -> int:
         config = TrainConfig(**dataclass_kwargs(args, args.fields))
         PackeRLEnv(topology=config.topology, traffic=config.traffic,
                    link_failures=config.link_failures).close()  # preset names, early
+        check_rollout_memory(config)
+        _check_writable_dir(config.out, "--out")
     except ValueError as exc:
         args.usage_error(str(exc))
     print(f"training {config.policy} on {config.topology} / {config.traffic}: "
@@ -233,6 +266,8 @@ def _train(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     try:
         runs = find_run_dirs(args.results)
+        if args.out is not None:
+            _check_writable_file(args.out, "--out")
         comparisons = compare(runs, reference=args.reference)
     except (FileNotFoundError, ValueError) as exc:
         args.usage_error(str(exc))
@@ -267,6 +302,10 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{len(trials)} trial(s) -> {Path(args.out) / sweep.name}")
         return 0
     try:
+        _check_writable_dir(args.out, "--out")
+    except ValueError as exc:
+        args.usage_error(str(exc))
+    try:
         result = run_sweep(sweep, args.out, backend=args.backend, address=args.address,
                            num_cpus=args.num_cpus, only=args.only,
                            log=lambda line: print(line, flush=True))
@@ -284,6 +323,12 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    try:
+        if Path(args.results).is_dir():  # else report() says what is missing
+            _check_writable_dir(Path(args.results) / "report" if args.out is None else args.out,
+                                "--out")
+    except ValueError as exc:
+        args.usage_error(str(exc))
     try:
         index = report(args.results, args.out)
     except FileNotFoundError as exc:

@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from packerl.app.evaluate import evaluate
-from packerl.app.training import TrainConfig, train
+from packerl.app.training import TrainConfig, check_rollout_memory, strict_train_config, train
 from packerl.sim.launcher import main_process_alive, pool_worker_init
 from policies.registry import entry, names
 from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
@@ -293,10 +293,19 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                   source=dict(data), reference=reference)
     for trial in sweep.trials():  # every training setup must be a valid TrainConfig
         if trial.train is not None:
+            where = f"training of `{trial.trial_id}`"
+            lf = trial.train.get("link_failures")
+            if lf is not None and lf not in LINK_FAILURE_PRESETS:
+                raise _fail(f"{where}: `link_failures`", f"unknown preset {lf!r}; valid: "
+                            f"{sorted(LINK_FAILURE_PRESETS)} (or null)")
+            et = trial.train.get("eval_traffic")
+            if et is not None and et not in TRAFFIC_PRESETS:
+                raise _fail(f"{where}: `eval_traffic`", f"unknown preset {et!r}; valid: "
+                            f"{traffics} (or null)")
             try:
-                TrainConfig(**trial.train)
+                check_rollout_memory(strict_train_config(trial.train))
             except (TypeError, ValueError) as exc:
-                raise _fail(f"training of `{trial.trial_id}`", str(exc)) from None
+                raise _fail(where, str(exc)) from None
     return sweep
 
 

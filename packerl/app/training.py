@@ -30,6 +30,9 @@ import json
 import math
 import os
 import time
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ from packerl.vector import PackeRLSB3VecEnv
 from packerl.wrappers import load_stats, paper_wrappers, save_stats
 from policies.registry import PolicyEntry, entry, names
 from policies.runs import describe, write_description
+
 
 @dataclass
 class TrainConfig:
@@ -179,6 +183,71 @@ class TrainConfig:
                         bool(self.last_action))
 
 
+def _type_ok(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (parsed YAML/JSON) fits the annotation ``hint`` without conversion."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_type_ok(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    origin = typing.get_origin(hint) or hint
+    return isinstance(value, origin)
+
+
+def _type_name(hint: Any) -> str:
+    return " or ".join("null" if h is type(None) else getattr(h, "__name__", str(h))
+                       for h in (typing.get_args(hint) if typing.get_origin(hint) in (
+                           typing.Union, types.UnionType) else (hint,)))
+
+
+def strict_train_config(values: Mapping[str, Any]) -> TrainConfig:
+    """A :class:`TrainConfig` from untyped data (a sweep file), refusing wrong types.
+
+    ``TrainConfig`` itself converts (``int(2.5) == 2``); here ``iterations: 2.5`` or
+    ``learning_rate: fast`` is a ``ValueError`` naming the field, the expected and the found type.
+    """
+    hints = typing.get_type_hints(TrainConfig)
+    for name, value in values.items():
+        if name in hints and not _type_ok(value, hints[name]):
+            raise ValueError(f"`{name}` must be {_type_name(hints[name])}, found {value!r} "
+                             f"({type(value).__name__})")
+    return TrainConfig(**values)
+
+
+#: the largest PPO rollout buffer a run may allocate: steps per iteration x the stacked,
+#: padded observation as float32 (SB3's buffer type), 4 GiB
+MAX_ROLLOUT_BYTES = 4 << 30
+
+
+def rollout_bytes(config: TrainConfig) -> int:
+    """Bytes of the observations in one iteration's PPO rollout buffer (no simulator runs)."""
+    env = make_env(config, {})
+    try:
+        space = env.observation_space
+        parts = space.spaces.values() if hasattr(space, "spaces") else [space]
+        per_step = sum(int(np.prod(s.shape)) for s in parts) * 4
+    finally:
+        env.close()
+    return config.steps_per_iteration * per_step
+
+
+def check_rollout_memory(config: TrainConfig) -> None:
+    """Refuse, with a ``ValueError``, a run whose rollout buffer exceeds MAX_ROLLOUT_BYTES."""
+    need = rollout_bytes(config)
+    if need > MAX_ROLLOUT_BYTES:
+        raise ValueError(
+            f"`episode_steps` x `episodes_per_iteration` = {config.steps_per_iteration} steps "
+            f"per iteration need a {need / 2**30:.1f} GiB rollout buffer on {config.topology}, "
+            f"more than the {MAX_ROLLOUT_BYTES / 2**30:.0f} GiB allowed "
+            "(packerl.app.training.MAX_ROLLOUT_BYTES); lower `episode_steps` or "
+            "`episodes_per_iteration`")
+
+
 def make_env(config: TrainConfig, stats: dict, *, traffic: str | None = None,
              update_stats: bool = True):
     """One wrapped training/evaluation environment."""
@@ -304,6 +373,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
 
     torch.set_num_threads(max(1, int(config.torch_threads)))
 
+    check_rollout_memory(config)
     run = config.run_dir()
     if run.exists() and (run / "state.json").exists() and not resume:
         raise FileExistsError(f"`{run}` already holds a run; pass resume=True (--resume) to "
