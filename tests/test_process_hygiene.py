@@ -180,3 +180,37 @@ def test_an_orphaned_sweep_worker_does_not_write_done(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="the sweep process died"):
         run_trial(trial.to_json(), str(tdir))
     assert not (tdir / "DONE").exists()
+
+
+def _eval_rows(run: Path) -> list[dict[str, str]]:
+    import csv
+
+    with (run / "eval.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_eval_rows_agree_with_the_checkpoint_after_a_crash(tmp_path):
+    import json
+
+    from packerl.app.training import TrainConfig, train
+
+    tiny = {"policy": "mslim", "topology": "nx-XS", "traffic": "udp_low", "episode_steps": 2,
+            "episodes_per_iteration": 2, "n_envs": 2, "n_epochs": 1, "batch_size": 4,
+            "eval_every": 1, "eval_episodes": 1, "seed": 5, "out": str(tmp_path)}
+    run = train(TrainConfig(iterations=2, **tiny), progress=False)
+    rows = _eval_rows(run)
+    assert [r["iteration"] for r in rows] == ["1", "2"]
+    # a crash after the checkpoint of iteration 2, before its eval row: the row is re-created
+    text = (run / "eval.csv").read_text().splitlines()
+    (run / "eval.csv").write_text("\n".join(text[:-1]) + "\n")
+    train(TrainConfig(iterations=2, **tiny), resume=True, progress=False)
+    assert _eval_rows(run) == rows
+    # a crash after iteration 3's eval row, before its checkpoint: the row is dropped, then
+    # written once by the resumed iteration 3
+    with (run / "eval.csv").open("a") as f:
+        f.write(text[-1].replace("2,", "3,", 1) + "\n")
+    train(TrainConfig(iterations=3, **tiny), resume=True, progress=False)
+    again = _eval_rows(run)
+    state = json.loads((run / "state.json").read_text())
+    assert [r["iteration"] for r in again] == ["1", "2", "3"] and again[:2] == rows
+    assert int(again[2]["timesteps"]) == state["num_timesteps"]

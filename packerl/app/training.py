@@ -347,14 +347,18 @@ def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
             extra = {"mean_return": float(np.mean(returns)) if returns else None,
                      "warm_start": self.warm,
                      "wall_seconds": prior_seconds + time.monotonic() - self.t0}
+            result = None
             if config.eval_every and self.iteration % config.eval_every == 0:
                 result = evaluate_model(model, config, stats, config.eval_episodes)
-                _append_eval(run / "eval.csv", self.iteration, int(model.num_timesteps), result)
                 for key, value in result.items():
                     self.logger.record(f"eval/{key}", value)
                 self.logger.dump(model.num_timesteps)
                 extra["eval_return"] = result["return"]
             _save_checkpoint(model, stats, run, self.iteration, extra)
+            # the row follows its checkpoint: a crash in between loses the row, which the
+            # resume re-creates (see _reconcile_eval); never a row without its checkpoint
+            if result is not None:
+                _append_eval(run / "eval.csv", self.iteration, int(model.num_timesteps), result)
             self.bar.set_postfix(ret=extra["mean_return"], warm=self.warm)
             self.bar.update(1)
 
@@ -408,6 +412,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                 clip_range_vf=config.clip_range_vf, vf_coef=config.vf_coef,
                 max_grad_norm=config.max_grad_norm, policy_kwargs=config.policy_kwargs,
                 tensorboard_log=tensorboard, seed=config.seed, device="cpu", verbose=0)
+        if start > 0:
+            _reconcile_eval(run / "eval.csv", start, config, model, stats)
         remaining = max(0, config.iterations - start)
         if remaining:
             model.learn(total_timesteps=remaining * n_steps * config.n_envs,
@@ -419,6 +425,43 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
     finally:
         venv.close()
     return run
+
+
+def _reconcile_eval(path: Path, iteration: int, config: TrainConfig, model: Any,
+                    stats: dict) -> None:
+    """Make ``eval.csv`` agree with the checkpoint of ``iteration`` before a resume.
+
+    Rows past the checkpoint (written by a run that crashed before its next checkpoint) and
+    repeated rows are dropped; the checkpoint's own row, if a crash came between checkpoint and
+    row, is re-created: the evaluation is deterministic (fixed seeds, the checkpoint's frozen
+    statistics), so the row is the one the crash lost.
+    """
+    rows: list[dict[str, str]] = []
+    columns: list[str] | None = None
+    if path.exists() and path.stat().st_size:
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            columns = list(reader.fieldnames or [])
+            seen: set[int] = set()
+            total = 0
+            for row in reader:
+                total += 1
+                it = int(row["iteration"])
+                if it <= iteration and it not in seen:
+                    seen.add(it)
+                    rows.append(row)
+        if len(rows) != total:
+            tmp = path.with_name(path.name + ".tmp")
+            with tmp.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore",
+                                        restval="")
+                writer.writeheader()
+                writer.writerows(rows)
+            os.replace(tmp, path)
+    has_row = any(int(r["iteration"]) == iteration for r in rows)
+    if config.eval_every and iteration % config.eval_every == 0 and not has_row:
+        result = evaluate_model(model, config, stats, config.eval_episodes)
+        _append_eval(path, iteration, int(model.num_timesteps), result)
 
 
 def _append_eval(path: Path, iteration: int, timesteps: int, result: dict[str, float]) -> None:
