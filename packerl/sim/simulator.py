@@ -50,7 +50,17 @@ from packerl.error import (
 )
 from packerl.sim.launcher import simulator_env, simulator_executable
 from packerl.sim.validation import (
+    MAX_EPISODE_MS,
+    MAX_QUEUE_SCALE,
+    MAX_SIM_SEED,
+    MAX_STEP_MS,
+    MAX_TIMEOUT_S,
+    MIN_QUEUE_SCALE,
+    MIN_STEP_MS,
     TopologyArrays,
+    check_buffers,
+    check_float,
+    check_int,
     validate_demands,
     validate_failures,
     validate_next_hops,
@@ -112,11 +122,16 @@ class SimParams:
     """Simulation parameters of an episode (defaults from the PackeRL paper, Appendix B.1).
 
     Attributes:
-        step_ms: simulated time per step in milliseconds (default: 5).
+        step_ms: simulated time per step in milliseconds, in [``MIN_STEP_MS``,
+            ``MAX_STEP_MS``] = [1e-3, 1e6] (default: 5).
         tcp_segment_bytes: TCP maximum segment size; 1448 fills a 1500-byte IP packet with
             TCP timestamps on (default: 1448).
         queue_scale: multiplier on the device buffers, which are sized to the
-            bandwidth-delay product by default (default: 1.0).
+            bandwidth-delay product by default, in [``MIN_QUEUE_SCALE``, ``MAX_QUEUE_SCALE``]
+            = [1e-3, 1e3] (default: 1.0).
+
+    Every field is checked strictly (no strings, booleans or NaN; see
+    :func:`packerl.sim.validation.check_float`).
     """
 
     step_ms: float = 5.0
@@ -124,16 +139,14 @@ class SimParams:
     queue_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.step_ms) and self.step_ms > 0):
-            raise ValueError(f"`step_ms` must be a positive number, got {self.step_ms}")
-        if not (isinstance(self.tcp_segment_bytes, (int, np.integer))
-                and 100 <= self.tcp_segment_bytes <= 1460):
-            raise ValueError(
-                f"`tcp_segment_bytes` must be an integer in [100, 1460], got "
-                f"{self.tcp_segment_bytes}"
-            )
-        if not (np.isfinite(self.queue_scale) and self.queue_scale > 0):
-            raise ValueError(f"`queue_scale` must be positive, got {self.queue_scale}")
+        step_ms = check_float("`step_ms`", self.step_ms, MIN_STEP_MS, MAX_STEP_MS,
+                              why="steps shorter than 1 microsecond simulate next to nothing, "
+                                  "longer ones than 1000 s approach ns-3's clock limit")
+        tcp = check_int("`tcp_segment_bytes`", self.tcp_segment_bytes, 100, 1460)
+        queue = check_float("`queue_scale`", self.queue_scale, MIN_QUEUE_SCALE, MAX_QUEUE_SCALE)
+        object.__setattr__(self, "step_ms", step_ms)
+        object.__setattr__(self, "tcp_segment_bytes", tcp)
+        object.__setattr__(self, "queue_scale", queue)
 
     @classmethod
     def from_any(cls, params: SimParams | Mapping[str, Any] | None) -> SimParams:
@@ -251,10 +264,9 @@ class Simulator:
 
     def __init__(self, *, timeout: float = 600.0, max_demands: int = 4096,
                  max_failures: int = 256):
-        if not timeout > 0:
-            raise ValueError(f"`timeout` must be positive seconds, got {timeout}")
-        if max_demands < 1 or max_failures < 1:
-            raise ValueError("`max_demands` and `max_failures` must be at least 1")
+        timeout = check_float("`timeout`", timeout, 0.0, MAX_TIMEOUT_S, lo_open=True)
+        max_demands = check_int("`max_demands`", max_demands, 1, 2**31 - 1)
+        max_failures = check_int("`max_failures`", max_failures, 1, 2**31 - 1)
         self.timeout = float(timeout)
         self._max_demands = int(max_demands)
         self._max_failures = int(max_failures)
@@ -357,9 +369,9 @@ class Simulator:
         """
         topo = validate_topology(topology)
         params = SimParams.from_any(params)
-        seed = int(seed)
-        if seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer, got {seed}")
+        check_buffers(topo, params.queue_scale)
+        seed = check_int("`seed`", seed, 0, MAX_SIM_SEED,
+                         why="the simulator's seed (ns-3 run number) is an unsigned 64-bit integer")
         self._end_process()
         self._ensure_segment(topo.num_nodes, topo.num_edges)
         seg, arr = self._segment, self._arrays
@@ -412,6 +424,11 @@ class Simulator:
         self._require_idle("step_async()")
         start = self._params.step_ms * self._step
         end = self._params.step_ms * (self._step + 1)
+        if end > MAX_EPISODE_MS or self._step >= 2**32 - 1:
+            raise ValueError(
+                f"step {self._step} would end at {end:g} ms, beyond the {MAX_EPISODE_MS:g} ms "
+                "(or 2**32 - 1 steps) the simulator's clock and step counter hold; reset() to "
+                "start a new episode")
         topo = self._topology
         assert topo is not None
         table = None

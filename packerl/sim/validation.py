@@ -4,6 +4,12 @@
 Everything is checked in Python, vectorised, before it reaches the simulator, and every error
 names the offending entry and says what is accepted. The simulator checks again, but its
 messages are a second line of defence, not the user interface.
+
+Scalars go through :func:`check_int`, :func:`check_float` and :func:`check_bool` (strict:
+``bool`` is not an integer, a string is not a number, NaN and infinities are refused), and every
+value is held to a range the simulator can represent: the limits (``MAX_DATARATE_BPS``,
+``MIN_UDP_RATE_BPS``, ``MIN_STEP_MS``, ``MAX_DEMAND_BYTES``, ...) are documented once, in
+:mod:`synnet.presets`, which scenario generation checks against too, and re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +21,42 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from synnet.presets import (
+    MAX_DATARATE_BPS,
+    MAX_DELAY_MS,
+    MAX_DEMAND_BYTES,
+    MAX_EDGES,
+    MAX_EPISODE_MS,
+    MAX_NODES,
+    MAX_QUEUE_PACKETS,
+    MAX_QUEUE_SCALE,
+    MAX_SIM_SEED,
+    MAX_STEP_MS,
+    MAX_STEPS,
+    MAX_UDP_RATE_BPS,
+    MIN_DATARATE_BPS,
+    MIN_QUEUE_SCALE,
+    MIN_STEP_MS,
+    MIN_UDP_RATE_BPS,
+    check_bool,
+    check_float,
+    check_int,
+)
+
+#: Longest accepted simulator timeout (s), about 116 days.
+MAX_TIMEOUT_S = 1e7
+#: Bits of the MTU-sized packets the simulator's device buffers are counted in.
+_MTU_BITS = 1500.0 * 8.0
+
+__all__ = [
+    "MAX_DATARATE_BPS", "MAX_DELAY_MS", "MAX_DEMAND_BYTES", "MAX_EDGES", "MAX_EPISODE_MS",
+    "MAX_NODES", "MAX_QUEUE_PACKETS", "MAX_QUEUE_SCALE", "MAX_SIM_SEED", "MAX_STEPS",
+    "MAX_STEP_MS", "MAX_TIMEOUT_S", "MAX_UDP_RATE_BPS", "MIN_DATARATE_BPS", "MIN_QUEUE_SCALE",
+    "MIN_STEP_MS", "MIN_UDP_RATE_BPS", "TopologyArrays", "check_bool", "check_buffers",
+    "check_float", "check_int", "validate_demands", "validate_failures", "validate_next_hops",
+    "validate_topology",
+]
 
 DEMAND_FIELDS = ("time_ms", "src", "dst", "bytes", "is_tcp", "rate_bps")
 FAILURE_FIELDS = ("time_ms", "edge")
@@ -50,6 +92,34 @@ def _field(obj: Any, name: str, what: str) -> np.ndarray:
     raise ValueError(f"{what} lacks `{name}`; give a mapping, structured array or object with it")
 
 
+def _scalar(obj: Any, name: str, what: str) -> Any:
+    """A scalar field as given (a 0-d array becomes its NumPy scalar), for the strict checks."""
+    if isinstance(obj, Mapping):
+        if name not in obj:
+            raise ValueError(f"{what} lacks `{name}`; give a mapping or object with it")
+        value = obj[name]
+    elif hasattr(obj, name):
+        value = getattr(obj, name)
+    else:
+        raise ValueError(f"{what} lacks `{name}`; give a mapping or object with it")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    return value
+
+
+def _numeric(obj: Any, name: str, what: str) -> np.ndarray:
+    """A numeric column as float64; strings, booleans and objects are refused, not parsed."""
+    raw = np.asarray(_field(obj, name, what))
+    if raw.dtype.kind not in "iuf":
+        raise ValueError(f"`{name}` must hold numbers, got dtype {raw.dtype}")
+    return np.asarray(raw, dtype=np.float64)
+
+
+def _empty(value: Any) -> bool:
+    """True for an empty list or tuple: no events this step."""
+    return isinstance(value, (list, tuple)) and len(value) == 0
+
+
 def _require_int(arr: np.ndarray, name: str) -> None:
     if arr.dtype.kind not in "iu":
         raise ValueError(f"`{name}` must hold integers, got dtype {arr.dtype}")
@@ -72,15 +142,18 @@ def validate_topology(topology: Any) -> TopologyArrays:
         ValueError: on a wrong shape or dtype, an unknown node id, a self-loop or duplicate
             edge, a non-positive datarate, a negative or NaN delay, or a disconnected graph.
     """
-    num_nodes = int(np.asarray(_field(topology, "num_nodes", "topology")))
-    if num_nodes < 2:
-        raise ValueError(f"`num_nodes` must be at least 2, got {num_nodes}")
+    num_nodes = check_int("`num_nodes`", _scalar(topology, "num_nodes", "topology"), 2, MAX_NODES,
+                          why="the simulator's shared memory holds 20 bytes per node pair; "
+                              "split larger networks or raise packerl.sim.validation.MAX_NODES")
     edges = np.asarray(_field(topology, "edges", "topology"))
     if edges.ndim != 2 or edges.shape[1] != 2 or edges.shape[0] == 0:
         raise ValueError(f"`edges` must have shape (E, 2) with E >= 1, got {edges.shape}")
     _require_int(edges, "edges")
-    rate = np.asarray(_field(topology, "datarate_bps", "topology"), dtype=np.float64)
-    delay = np.asarray(_field(topology, "delay_ms", "topology"), dtype=np.float64)
+    if edges.shape[0] > MAX_EDGES:
+        raise ValueError(f"the topology has {edges.shape[0]} edges; at most {MAX_EDGES} fit the "
+                         "simulator's shared memory")
+    rate = _numeric(topology, "datarate_bps", "topology")
+    delay = _numeric(topology, "delay_ms", "topology")
     e = edges.shape[0]
     for name, arr in (("datarate_bps", rate), ("delay_ms", delay)):
         if arr.shape != (e,):
@@ -102,12 +175,17 @@ def validate_topology(topology: Any) -> TopologyArrays:
     if (counts > 1).any():
         dup = canon[first[np.flatnonzero(counts > 1)[0]]]
         raise ValueError(f"edge {tuple(dup.tolist())} appears more than once; merge duplicates")
-    if (rate < 1.0).any():
-        i = int(np.flatnonzero(rate < 1.0)[0])
-        raise ValueError(f"`datarate_bps`[{i}] is {rate[i]}; datarates must be >= 1 bps")
-    if (delay < 0).any():
-        i = int(np.flatnonzero(delay < 0)[0])
-        raise ValueError(f"`delay_ms`[{i}] is {delay[i]}; delays must be >= 0 ms")
+    bad_rate = (rate < MIN_DATARATE_BPS) | (rate > MAX_DATARATE_BPS)
+    if bad_rate.any():
+        i = int(np.flatnonzero(bad_rate)[0])
+        raise ValueError(
+            f"`datarate_bps`[{i}] is {rate[i]}; datarates must lie in [{MIN_DATARATE_BPS:g}, "
+            f"{MAX_DATARATE_BPS:g}] bps (ns-3 holds them as a 64-bit bps count)")
+    bad_delay = (delay < 0) | (delay > MAX_DELAY_MS)
+    if bad_delay.any():
+        i = int(np.flatnonzero(bad_delay)[0])
+        raise ValueError(f"`delay_ms`[{i}] is {delay[i]}; delays must lie in [0, "
+                         f"{MAX_DELAY_MS:g}] ms")
     adj = csr_matrix((np.ones(e), (canon[:, 0], canon[:, 1])), shape=(num_nodes, num_nodes))
     ncomp, labels = connected_components(adj, directed=False)
     if ncomp > 1:
@@ -122,6 +200,23 @@ def validate_topology(topology: Any) -> TopologyArrays:
         datarate_bps=np.ascontiguousarray(rate),
         delay_ms=np.ascontiguousarray(delay),
     )
+
+
+def check_buffers(topology: TopologyArrays, queue_scale: float) -> None:
+    """Refuse a device buffer the simulator cannot hold: each link buffers
+    ``ceil(datarate * 2 * delay * queue_scale / 12000 bits)`` packets, at most
+    ``MAX_QUEUE_PACKETS`` (the simulator counts them in a uint32)."""
+    with np.errstate(over="ignore"):
+        packets = np.ceil(topology.datarate_bps * 2.0 * topology.delay_ms / 1e3 * queue_scale
+                          / _MTU_BITS)
+    bad = packets > MAX_QUEUE_PACKETS
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"edge {i}'s device buffer would hold {packets[i]:.3g} packets (datarate "
+            f"{topology.datarate_bps[i]:g} bps x round trip {2 * topology.delay_ms[i]:g} ms x "
+            f"queue_scale {queue_scale:g}), more than the {MAX_QUEUE_PACKETS} the simulator "
+            "holds; lower `queue_scale`, the datarate or the delay")
 
 
 def validate_next_hops(next_hops: Any, adjacency: np.ndarray) -> np.ndarray:
@@ -171,21 +266,21 @@ def _in_step(times: np.ndarray, start: float, end: float, what: str) -> None:
 def validate_demands(demands: Any, num_nodes: int, start_ms: float, end_ms: float) -> dict:
     """Check one step's demands; return their columns (see ``DEMAND_FIELDS``).
 
-    Accepts a structured array (e.g. ``synnet.DEMAND_DTYPE``), a mapping of columns, or None.
+    Accepts a structured array (e.g. ``synnet.DEMAND_DTYPE``), a mapping of columns, or None
+    or an empty list (no demands). Sizes lie in [1, ``MAX_DEMAND_BYTES``], ``is_tcp`` is
+    boolean or 0/1, UDP rates lie in [``MIN_UDP_RATE_BPS``, ``MAX_UDP_RATE_BPS``].
     The common case (everything valid) costs one combined vectorised check; only when it
     fails are the columns examined again to name the offending entry.
     """
-    if demands is None:
-        return {
-            "time_ms": np.empty(0, np.float64), "src": np.empty(0, np.int32),
-            "dst": np.empty(0, np.int32), "bytes": np.empty(0, np.int64),
-            "is_tcp": np.empty(0, np.uint8), "rate_bps": np.empty(0, np.float64),
-        }
+    if demands is None or _empty(demands):
+        return _no_demands()
     cols = {f: np.asarray(_field(demands, f, "demands")).reshape(-1) for f in DEMAND_FIELDS}
     count = cols["time_ms"].shape[0]
     for f, col in cols.items():
         if col.shape[0] != count:
             raise ValueError(f"demand column `{f}` has {col.shape[0]} entries, `time_ms` {count}")
+    if count == 0:  # empty columns of any dtype: no demands this step
+        return _no_demands()
     for f in ("src", "dst", "bytes"):
         _require_int(cols[f], f"demands.{f}")
     if cols["is_tcp"].dtype.kind not in "biu":
@@ -193,18 +288,28 @@ def validate_demands(demands: Any, num_nodes: int, start_ms: float, end_ms: floa
     for f in ("time_ms", "rate_bps"):
         if cols[f].dtype.kind not in "iuf":
             raise ValueError(f"`demands.{f}` must be numeric, got dtype {cols[f].dtype}")
-    if count == 0:
-        return cols
     src, dst, t, rate = cols["src"], cols["dst"], cols["time_ms"], cols["rate_bps"]
     is_tcp = cols["is_tcp"].astype(bool, copy=False)
+    size = cols["bytes"]
     with np.errstate(invalid="ignore"):
         bad = ((src < 0) | (src >= num_nodes) | (dst < 0) | (dst >= num_nodes) | (src == dst)
-               | (cols["bytes"] <= 0) | ~(t >= start_ms) | ~(t < end_ms)
-               | ~np.isfinite(rate) | (~is_tcp & ~(rate > 0)))
+               | (size <= 0) | (size > MAX_DEMAND_BYTES) | ~(t >= start_ms) | ~(t < end_ms)
+               | ~np.isfinite(rate)
+               | (~is_tcp & ~((rate >= MIN_UDP_RATE_BPS) & (rate <= MAX_UDP_RATE_BPS))))
+        if cols["is_tcp"].dtype.kind != "b":
+            bad |= (cols["is_tcp"] != 0) & (cols["is_tcp"] != 1)
     if bad.any():
         _explain_bad_demands(cols, num_nodes, start_ms, end_ms)
     cols["is_tcp"] = is_tcp
     return cols
+
+
+def _no_demands() -> dict:
+    return {
+        "time_ms": np.empty(0, np.float64), "src": np.empty(0, np.int32),
+        "dst": np.empty(0, np.int32), "bytes": np.empty(0, np.int64),
+        "is_tcp": np.empty(0, np.uint8), "rate_bps": np.empty(0, np.float64),
+    }
 
 
 def _explain_bad_demands(cols: dict, num_nodes: int, start_ms: float, end_ms: float) -> None:
@@ -225,12 +330,26 @@ def _explain_bad_demands(cols: dict, num_nodes: int, start_ms: float, end_ms: fl
     if (cols["bytes"] <= 0).any():
         i = int(np.flatnonzero(cols["bytes"] <= 0)[0])
         raise ValueError(f"demands.bytes[{i}] = {cols['bytes'][i]}; sizes must be positive")
+    if (cols["bytes"] > MAX_DEMAND_BYTES).any():
+        i = int(np.flatnonzero(cols["bytes"] > MAX_DEMAND_BYTES)[0])
+        raise ValueError(f"demands.bytes[{i}] = {cols['bytes'][i]}; sizes must be at most 2**53 "
+                         f"= {MAX_DEMAND_BYTES} bytes (the simulator's int64 field and double "
+                         "counters); split the demand")
+    if cols["is_tcp"].dtype.kind != "b":
+        flag = cols["is_tcp"]
+        odd = (flag != 0) & (flag != 1)
+        if odd.any():
+            i = int(np.flatnonzero(odd)[0])
+            raise ValueError(f"demands.is_tcp[{i}] = {flag[i]}; use True/1 (TCP) or False/0 (UDP)")
     is_tcp = cols["is_tcp"].astype(bool)
-    bad_rate = ~is_tcp & (cols["rate_bps"] <= 0)
+    rate = cols["rate_bps"]
+    bad_rate = ~is_tcp & ~((rate >= MIN_UDP_RATE_BPS) & (rate <= MAX_UDP_RATE_BPS))
     if bad_rate.any():
         i = int(np.flatnonzero(bad_rate)[0])
         raise ValueError(
-            f"demands.rate_bps[{i}] = {cols['rate_bps'][i]}; UDP demands need a positive rate"
+            f"demands.rate_bps[{i}] = {rate[i]}; UDP demands need a positive rate in "
+            f"[{MIN_UDP_RATE_BPS:g}, {MAX_UDP_RATE_BPS:g}] bps (slower ones space their packets "
+            "beyond the simulator's clock)"
         )
     _in_step(cols["time_ms"].astype(np.float64), start_ms, end_ms, "demands.time_ms")
     raise AssertionError("unreachable: a demand was flagged but no check names it")
@@ -240,7 +359,7 @@ def validate_failures(
     failures: Any, up: np.ndarray, start_ms: float, end_ms: float
 ) -> dict:
     """Check one step's link failures against the links still up; return contiguous columns."""
-    if failures is None:
+    if failures is None or _empty(failures):
         return {"time_ms": np.empty(0, np.float64), "edge": np.empty(0, np.int32)}
     cols = {f: np.asarray(_field(failures, f, "failures")).reshape(-1) for f in FAILURE_FIELDS}
     if cols["time_ms"].shape != cols["edge"].shape:
