@@ -38,6 +38,17 @@ from packerl.observation import build_observation
 from packerl.rewards import parse_reward, reward_of, step_metrics
 from packerl.routing import next_hops_from_weights
 from packerl.sim import SimState, Simulator
+from packerl.sim.validation import (
+    MAX_EDGES,
+    MAX_NODES,
+    MAX_STEP_MS,
+    MAX_STEPS,
+    MAX_TIMEOUT_S,
+    MIN_STEP_MS,
+    check_bool,
+    check_float,
+    check_int,
+)
 from packerl.spaces import (
     DEFAULT_LINK_WEIGHT_RANGE,
     EDGE_OBS_FEATURES,
@@ -104,10 +115,11 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             ``"geant2"``, ``"nsfnet+geant2"``) or a ``synnet.Topology``.
         traffic: synnet traffic preset, e.g. ``"tcp_high"`` or ``"flex"``.
         link_failures: None / ``"none"`` or ``"weibull"``.
-        episode_steps: steps per episode (default: 100, i.e. 500 ms).
-        step_ms: simulated milliseconds per step (default: 5).
+        episode_steps: steps per episode, an int in [1, 1e6] (default: 100, i.e. 500 ms).
+        step_ms: simulated milliseconds per step, in [1e-3, 1e6] (default: 5).
         reward: reward spec (see :mod:`packerl.rewards`; default: goodput).
-        max_nodes: node padding (default: the preset's largest size).
+        max_nodes: node padding, at most ``MAX_NODES`` = 5000 (default: the preset's largest
+            size).
         max_edges: undirected edge padding (default: 4 x max_nodes).
         node_features: include per-node features in the observation (default: False, as the
             paper's experiments).
@@ -134,6 +146,12 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             step: link utilisation, drops, failed links and the routes toward
             ``render_destination``).
         render_destination: the destination whose installed routes ``render()`` draws.
+
+    Raises:
+        ValueError: for an argument of the wrong type or out of range. Scalars are checked
+            strictly (``True`` is not an integer, ``2.5`` or ``"100"`` are not step counts,
+            ``"no"`` is not a boolean; see :func:`packerl.sim.validation.check_int`), and the
+            message says what was given and what is accepted.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -162,38 +180,49 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         render_mode: str | None = None,
         render_destination: int = 0,
     ):
+        if not (scenario is None or isinstance(scenario, (synnet.Scenario, str, os.PathLike))):
+            raise ValueError(f"scenario must be a synnet.Scenario, the path of a scenario file or "
+                             f"None, got {scenario!r} ({type(scenario).__name__})")
         if isinstance(scenario, (str, os.PathLike)):
             scenario = synnet.Scenario.load(Path(scenario))
         if scenario is not None:
             topology, episode_steps, step_ms = scenario.topology, scenario.steps, scenario.step_ms
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
-        if int(episode_steps) < 1:
-            raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
+        if not (synnet_kwargs is None or isinstance(synnet_kwargs, Mapping)):
+            raise ValueError(f"synnet_kwargs must be a mapping of synnet.generate keywords or "
+                             f"None, got {synnet_kwargs!r} ({type(synnet_kwargs).__name__})")
         self.topology = topology
         self.traffic = traffic
         self.link_failures = link_failures
-        self.episode_steps = int(episode_steps)
-        self.step_ms = float(step_ms)
+        self.episode_steps = check_int("episode_steps", episode_steps, 1, MAX_STEPS)
+        self.step_ms = check_float("step_ms", step_ms, MIN_STEP_MS, MAX_STEP_MS,
+                                   why="the simulator needs steps of 1 microsecond to 1000 s")
         self.reward_weights = parse_reward(reward)
-        self.node_features = bool(node_features)
+        self.node_features = check_bool("node_features", node_features)
         self.action_type: ActionType = action_type
         self.fixed_scenario = scenario
         self.synnet_kwargs = dict(synnet_kwargs or {})
+        sim_timeout = check_float("sim_timeout", sim_timeout, 0.0, MAX_TIMEOUT_S, lo_open=True,
+                                  why="it is the seconds one simulator command may take")
         if scenario is None:  # fail now, not at the first reset, on bad names
             synnet.generate(topology=topology, traffic=traffic, link_failures=link_failures,
                             steps=1, step_ms=self.step_ms, seed=0, **self.synnet_kwargs)
-        self.max_nodes = int(max_nodes) if max_nodes is not None else _preset_max_nodes(topology)
-        self.max_edges = int(max_edges) if max_edges is not None else 4 * self.max_nodes
+        self.max_nodes = (check_int("max_nodes", max_nodes, 2, MAX_NODES) if max_nodes is not None
+                          else _preset_max_nodes(topology))
+        self.max_edges = (check_int("max_edges", max_edges, 1, MAX_EDGES) if max_edges is not None
+                          else 4 * self.max_nodes)
         if max_degree is None:
             max_degree = _default_max_degree(topology, self.max_nodes)
+        max_degree = check_int("max_degree", max_degree, 1, MAX_NODES)
         #: the action type and encoding (one record; the attributes below read it)
-        self.action_format = ActionFormat(action_type, next_hop_encoding, int(max_degree),
+        self.action_format = ActionFormat(action_type, next_hop_encoding, max_degree,
                                           link_weights, link_weight_range)
-        self.strict = bool(strict)
-        self.last_action = bool(last_action)
+        self.strict = check_bool("strict", strict)
+        self.last_action = check_bool("last_action", last_action)
         self.render_mode = render_mode
-        self.render_destination = int(render_destination)
+        self.render_destination = check_int("render_destination", render_destination, 0,
+                                            MAX_NODES - 1)
         self.observation_space = observation_space(
             self.max_nodes, self.max_edges, self.node_features,
             last_action=action_type if self.last_action else None)

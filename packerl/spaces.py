@@ -76,6 +76,8 @@ from typing import Any, Literal
 import numpy as np
 from gymnasium import spaces
 
+from synnet.presets import check_int as _check_int
+
 ActionType = Literal["next_hop", "link_weights"]
 ACTION_TYPES: tuple[str, ...] = ("next_hop", "link_weights")
 NextHopEncoding = Literal["neighbor", "node"]
@@ -191,9 +193,10 @@ def next_hop_action_space(max_nodes: int, encoding: NextHopEncoding = "neighbor"
     check_choice("next-hop encoding", encoding, NEXT_HOP_ENCODINGS)
     if encoding == "node":
         return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, max_nodes, np.int64))
-    if max_degree is None or int(max_degree) < 1:
-        raise ValueError(f"the 'neighbor' encoding needs max_degree >= 1, got {max_degree}")
-    return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, int(max_degree), np.int64))
+    if max_degree is None:
+        raise ValueError("the 'neighbor' encoding needs max_degree >= 1, got None")
+    max_degree = _check_int("max_degree", max_degree, 1, None)
+    return spaces.MultiDiscrete(np.full(max_nodes * max_nodes, max_degree, np.int64))
 
 
 def link_weight_action_space(max_edges: int,
@@ -367,8 +370,18 @@ def encode_next_hops(table: np.ndarray, adjacency: np.ndarray,
             below ``max_degree``.
     """
     table = np.asarray(table)
-    n = table.shape[0]
     p = adjacency.shape[0]
+    if table.ndim != 2 or table.shape[0] != table.shape[1] or table.shape[0] > p:
+        raise ValueError(f"next_hops must be an (N, N) table with N <= {p}, got shape "
+                         f"{table.shape}")
+    if table.dtype.kind not in "iu":
+        raise ValueError(f"next_hops must hold integer node ids, got dtype {table.dtype}")
+    n = table.shape[0]
+    unknown = (table < -1) | (table >= n)
+    if unknown.any():
+        u, z = (int(x) for x in np.argwhere(unknown)[0])
+        raise ValueError(f"next_hops[{u}, {z}] = {table[u, z]} is not a node id; use "
+                         f"0..{n - 1} or -1 (no route)")
     adj = np.asarray(adjacency).astype(bool)
     off = ~np.eye(n, dtype=bool)
     routed = off & (table >= 0)
@@ -413,9 +426,16 @@ class ActionFormat:
         check_choice("action_type", self.action_type, ACTION_TYPES)
         check_choice("next_hop_encoding", self.next_hop_encoding, NEXT_HOP_ENCODINGS)
         check_choice("link_weights", self.link_weights, LINK_WEIGHT_MODES)
-        if self.max_degree is not None and int(self.max_degree) < 1:
-            raise ValueError(f"max_degree must be >= 1, got {self.max_degree}")
-        lo, hi = (float(x) for x in self.link_weight_range)
+        if self.max_degree is not None:
+            object.__setattr__(self, "max_degree",
+                               _check_int("max_degree", self.max_degree, 1, None))
+        pair = tuple(self.link_weight_range) if isinstance(self.link_weight_range,
+                                                            (tuple, list)) else ()
+        if len(pair) != 2 or not all(isinstance(x, (int, float, np.integer, np.floating))
+                                     and not isinstance(x, (bool, np.bool_)) for x in pair):
+            raise ValueError(f"link_weight_range must be (lo, hi) with 0 < lo < hi < inf, got "
+                             f"{self.link_weight_range!r}")
+        lo, hi = (float(x) for x in pair)
         if not (np.isfinite(hi) and 0 < lo < hi):
             raise ValueError(f"link_weight_range must be (lo, hi) with 0 < lo < hi < inf, got "
                              f"{tuple(self.link_weight_range)}")

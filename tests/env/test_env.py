@@ -197,8 +197,8 @@ def test_link_weights_and_next_hops_agree():
         ({"link_weights": "log"}, "unknown link_weights 'log'"),
         ({"link_weight_range": (0.0, 1.0)}, "link_weight_range must be"),
         ({"render_mode": "human"}, "unknown render_mode 'human'"),
-        ({"max_degree": 0}, "max_degree must be >= 1"),
-        ({"episode_steps": 0}, "episode_steps must be >= 1"),
+        ({"max_degree": 0}, "max_degree must lie in [1, 5000], got 0"),
+        ({"episode_steps": 0}, "episode_steps must lie in [1, 1000000], got 0"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, message):

@@ -101,7 +101,7 @@ def test_rerun_with_other_configuration_is_refused(tmp_path):
     (dict(episodes=0), "`episodes` must be >= 1"),
     (dict(seed=-1), "`seed` must be >= 0"),
     (dict(workers=0), "`workers` must be an integer >= 1"),
-    (dict(episode_steps=0), "episode_steps must be >= 1"),
+    (dict(episode_steps=0), "episode_steps must lie in [1, 1000000], got 0"),
 ])
 def test_bad_arguments_raise_before_writing(tmp_path, kwargs, message):
     args = dict(policy_name="eigrp", topology="nx-XS", traffic="udp_high", episodes=1, seed=1,
