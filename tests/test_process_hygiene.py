@@ -40,6 +40,21 @@ def _wait_gone(pids: list[int], seconds: float = 5.0) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
+def _describe(pids: list[int]) -> list[str]:
+    out = []
+    for p in pids:
+        try:
+            out.append(f"{p}: " + Path(f"/proc/{p}/cmdline").read_bytes()
+                       .replace(b"\0", b" ").decode()[:100])
+        except OSError:
+            out.append(f"{p}: gone")
+    return out
+
+
+def _sims(pids: list[int]) -> list[int]:
+    return [p for p in pids if "packerl-sim" in "".join(_describe([p]))]
+
+
 def _children(pid: int) -> list[int]:
     """Every descendant of ``pid`` (through /proc/<pid>/task/*/children)."""
     out: list[int] = []
@@ -155,7 +170,8 @@ def test_killed_evaluate_leaves_no_worker_and_no_semaphore(tmp_path):
         kids = _children(parent.pid)
         parent.kill()
         parent.wait()
-        assert _wait_gone(kids, 10.0) == []
+        left = _wait_gone(kids, 10.0)
+        assert left == [], _describe(left)
         assert _sems() - before == set()
     finally:
         parent.kill()
@@ -214,3 +230,35 @@ def test_eval_rows_agree_with_the_checkpoint_after_a_crash(tmp_path):
     state = json.loads((run / "state.json").read_text())
     assert [r["iteration"] for r in again] == ["1", "2", "3"] and again[:2] == rows
     assert int(again[2]["timesteps"]) == state["num_timesteps"]
+
+
+def test_killed_sweep_leaves_no_process_and_no_semaphore(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("name: killed\npolicies: [eigrp, ospf]\nevaluation:\n  topologies: [nx-XS]\n"
+                     "  traffics: [udp_low]\n  episodes: 30\n  episode_steps: 5\n"
+                     "resources:\n  cpus_per_trial: 2\n  max_retries: 0\n")
+    before = _sems()
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "packerl.app.cli", "sweep", str(sweep), "--out", str(tmp_path),
+         "--backend", "processes", "--num-cpus", "4"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        # main -> tracker, fork server -> 2 trial workers -> their fork servers -> workers
+        # -> simulators: kill once the evaluations run (a worker still importing only checks
+        # its main process when its initializer runs, seconds later on a busy machine)
+        while time.monotonic() < deadline and len(_sims(kids)) < 2:
+            time.sleep(0.2)
+            kids = _children(parent.pid)
+        assert len(_sims(kids)) >= 2, f"the sweep did not start its evaluations: {kids}"
+        kids = _children(parent.pid)
+        parent.kill()
+        parent.wait()
+        left = _wait_gone(kids, 20.0)
+        assert left == [], _describe(left)
+        assert _sems() - before == set()
+        assert not list(tmp_path.glob("killed/trials/*/DONE"))
+    finally:
+        parent.kill()
+        _kill_all(kids)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,17 +84,34 @@ def _alive(pid: int) -> bool:
 _main_pid: int | None = None
 
 
+def _exit_when_gone(pid: int) -> None:
+    """Block until ``pid`` ends (a pidfd, else polling), then end this process at once."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (OSError, AttributeError):  # pragma: no cover - Linux < 5.3, or not Linux
+        while _alive(pid):
+            time.sleep(0.5)
+        os._exit(1)
+    select.select([fd], [], [])
+    os._exit(1)
+
+
 def pool_worker_init(main_pid: int) -> None:
     """Initializer of a process-pool worker: die with the pool's server and with ``main_pid``.
 
-    A forkserver worker's parent is the fork server, which exits when the main process dies;
-    the worker then gets SIGKILL. If the main process is already gone, exit now.
+    A forkserver worker's parent is the fork server, which stays up while any of its
+    children lives (they hold its "alive" pipe), so the parent-death signal alone does not end
+    a busy worker when the main process is killed: a daemon thread waits on ``main_pid`` and
+    ends the worker when it is gone (at once if it is gone already). A worker's own pool does
+    the same with the worker as its main process, so a whole tree goes down.
     """
     global _main_pid
     _main_pid = main_pid
     die_with_parent()
-    if not _alive(main_pid):
-        os._exit(1)
+    threading.Thread(target=_exit_when_gone, args=(main_pid,), daemon=True,
+                     name="packerl-main-watch").start()
 
 
 def main_process_alive() -> bool:
