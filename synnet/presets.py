@@ -101,7 +101,11 @@ MAX_SIM_SEED = 2**64 - 1
 
 
 def _fmt(x: float | int) -> str:
-    return str(x) if isinstance(x, int) else f"{x:g}"
+    """Short, but exact: ``1e+13`` rather than ``10000000000000.0``, all digits if needed."""
+    if isinstance(x, int):
+        return str(x)
+    short = f"{x:g}"
+    return short if float(short) == x else repr(x)
 
 
 def _range_text(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
@@ -167,7 +171,7 @@ def check_float(name: str, value: Any, lo: float | None = None, hi: float | None
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, in {_range_text(lo, hi, lo_open)}; got {v}")
     if lo is not None and (v <= lo if lo_open else v < lo) or (hi is not None and v > hi):
-        raise ValueError(f"{name} must lie in {_range_text(lo, hi, lo_open)}, got {v!r}"
+        raise ValueError(f"{name} must lie in {_range_text(lo, hi, lo_open)}, got {_fmt(v)}"
                          + (f"; {why}" if why else ""))
     return v
 
