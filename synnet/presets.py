@@ -100,7 +100,7 @@ MAX_QUEUE_PACKETS = 2**31
 MAX_SIM_SEED = 2**64 - 1
 
 
-def _fmt(x: float | int) -> str:
+def _fmt(x: float) -> str:
     """Short, but exact: ``1e+13`` rather than ``10000000000000.0``, all digits if needed."""
     if isinstance(x, int):
         return str(x)
@@ -136,8 +136,9 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
         ValueError: episode_steps must be an integer in [1, 10], got 2.5 (float); pass a whole number (an int), not a float, str or bool
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer in {_range_text(lo, hi)}, got {_got(value)}; "
-                         "pass a whole number (an int), not a float, str or bool")
+        raise ValueError(  # noqa: TRY004 - the project's convention: every bad value is a ValueError
+            f"{name} must be an integer in {_range_text(lo, hi)}, got {_got(value)}; "
+            "pass a whole number (an int), not a float, str or bool")
     v = int(value)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise ValueError(f"{name} must lie in {_range_text(lo, hi)}, got {v}"
@@ -165,8 +166,9 @@ def check_float(name: str, value: Any, lo: float | None = None, hi: float | None
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
                                                                    np.floating)):
-        raise ValueError(f"{name} must be a number in {_range_text(lo, hi, lo_open)}, got "
-                         f"{_got(value)}; pass an int or float, not a str or bool")
+        raise ValueError(  # noqa: TRY004 - as check_int
+            f"{name} must be a number in {_range_text(lo, hi, lo_open)}, got {_got(value)}; "
+            "pass an int or float, not a str or bool")
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, in {_range_text(lo, hi, lo_open)}; got {v}")
@@ -184,7 +186,7 @@ def check_bool(name: str, value: Any) -> bool:
         ValueError: naming ``name`` and what was given.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {_got(value)}")
+        raise ValueError(f"{name} must be True or False, got {_got(value)}")  # noqa: TRY004
     return bool(value)
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -157,8 +158,8 @@ CASES: list[Case] = [
     ("max_nodes -1", lambda c: make(max_nodes=-1),
      ValueError, "max_nodes must lie in [2, 5000], got -1"),
     ("scenario 42", lambda c: make(scenario=42),
-     ValueError, "scenario must be a synnet.Scenario, the path of a scenario file or None, "
-                 "got 42 (int)"),
+     ValueError, ("scenario must be a synnet.Scenario, the path of a scenario file or None, "
+                  "got 42 (int)")),
     ("sim_timeout 'x'", lambda c: make(sim_timeout="x"),
      ValueError, "sim_timeout must be a number in (0, 1e+07], got 'x' (str)"),
     ("simulator seed 2**64", lambda c: Simulator().reset(LINE3, seed=2**64),
