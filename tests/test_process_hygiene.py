@@ -132,9 +132,9 @@ def test_stopped_simulator_dies_with_its_parent():
         import numpy as np
         from packerl.sim import Simulator
         sim = Simulator()
-        edges = np.array([[0, 1], [1, 0]], dtype=np.int64)
-        sim.reset({"num_nodes": 2, "edges": edges, "datarate_bps": np.full(2, 1e7),
-                   "delay_ms": np.full(2, 1.0)})
+        edges = np.array([[0, 1]], dtype=np.int64)
+        sim.reset({"num_nodes": 2, "edges": edges, "datarate_bps": np.full(1, 1e7),
+                   "delay_ms": np.full(1, 1.0)})
         print("sim", sim.pid, flush=True)
         time.sleep(300)
     """, "sim")
