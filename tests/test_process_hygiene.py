@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import packerl.sim.simulator
 from packerl.sim import launcher
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -123,9 +121,6 @@ def test_main_process_alive_outside_a_pool():
     assert launcher.main_process_alive()
 
 
-@pytest.mark.xfail("parent_death_hook" not in inspect.getsource(packerl.sim.simulator),
-                   reason="packerl/sim/simulator.py `_spawn` does not pass "
-                          "`preexec_fn=parent_death_hook()` to Popen yet", strict=True)
 def test_stopped_simulator_dies_with_its_parent():
     parent, pid = _run_parent("""
         import time
@@ -274,3 +269,26 @@ def test_killed_sweep_leaves_no_process_and_no_semaphore(tmp_path):
     finally:
         parent.kill()
         _kill_all(kids)
+
+
+def test_a_simulator_started_from_a_worker_thread_outlives_the_thread():
+    """Linux's parent-death signal follows the starting thread: a simulator started from a
+    thread that then ends must keep working (the hook is only set from the main thread)."""
+    import threading
+
+    import numpy as np
+
+    from packerl.sim import Simulator
+
+    sim = Simulator()
+    edges = np.array([[0, 1]], dtype=np.int64)
+    topology = {"num_nodes": 2, "edges": edges, "datarate_bps": np.full(1, 1e7),
+                "delay_ms": np.full(1, 1.0)}
+    thread = threading.Thread(target=sim.reset, args=(topology,))
+    thread.start()
+    thread.join()
+    try:
+        time.sleep(0.5)  # a parent-death signal would have killed it by now
+        assert _alive(sim.pid)
+    finally:
+        sim.close()

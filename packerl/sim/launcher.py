@@ -63,8 +63,13 @@ def parent_death_hook(parent_pid: int | None = None) -> Callable[[], None] | Non
 
     Example: ``subprocess.Popen(cmd, preexec_fn=parent_death_hook())``: the child is killed
     even if it is stopped (SIGSTOP) or hung when this process dies.
+
+    Linux sends the signal when the *thread* that started the child ends, so the hook is
+    only given for children started from the main thread (``None`` otherwise: a simulator
+    started from a worker thread must outlive that thread; it still exits when it finds its
+    parent gone between commands).
     """
-    if _prctl is None:
+    if _prctl is None or threading.current_thread() is not threading.main_thread():
         return None
     pid = os.getpid() if parent_pid is None else parent_pid
     return lambda: die_with_parent(pid)
