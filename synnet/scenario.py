@@ -215,9 +215,28 @@ class Scenario:
             raise ValueError(f"failures must have dtype FAILURE_DTYPE, got {failures.dtype}")
         if int(self.steps) < 1 or not float(self.step_ms) > 0:
             raise ValueError(f"steps must be >= 1 and step_ms > 0, got {self.steps}, {self.step_ms}")
+        if not isinstance(self.params, dict):
+            raise ValueError(f"params must be a dict of generation parameters, got "
+                             f"{type(self.params).__name__}")
+        duration = int(self.steps) * float(self.step_ms)
         for name, arr in (("demands", demands), ("failures", failures)):
-            if len(arr) > 1 and np.any(np.diff(arr["time_ms"]) < 0):
+            times = arr["time_ms"]
+            bad = ~(np.isfinite(times) & (times >= 0) & (times < duration))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{name}[{i}] has time_ms {float(times[i])!r}; times must lie in "
+                                 f"[0, {duration:g}) ms, the episode's steps x step_ms")
+            if len(arr) > 1 and np.any(np.diff(times) < 0):
                 raise ValueError(f"{name} must be sorted by time_ms")
+        n = int(self.topology.num_nodes)
+        ends = np.concatenate([demands["src"], demands["dst"]])
+        if len(ends) and (ends.min() < 0 or ends.max() >= n):
+            raise ValueError(f"demand endpoints must be node ids 0..{n - 1}")
+        if np.any(demands["src"] == demands["dst"]):
+            raise ValueError("a demand's source and destination must differ")
+        num_edges = len(np.asarray(self.topology.edges).reshape(-1, 2))
+        if len(failures) and (failures["edge"].min() < 0 or failures["edge"].max() >= num_edges):
+            raise ValueError(f"failure edges must be edge indices 0..{num_edges - 1}")
         object.__setattr__(self, "steps", int(self.steps))
         object.__setattr__(self, "step_ms", float(self.step_ms))
         object.__setattr__(self, "demands", _readonly(demands))

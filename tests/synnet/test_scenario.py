@@ -126,3 +126,43 @@ def test_scenario_validation(small_scenario):
         synnet.Scenario(small_scenario.topology, d, small_scenario.failures, 50, 5.0, 1, {})
     with pytest.raises(ValueError, match="DEMAND_DTYPE"):
         synnet.Scenario(small_scenario.topology, np.zeros(3), small_scenario.failures, 50, 5.0, 1, {})
+
+
+def _with(scenario, demands=None, failures=None, **kwargs):
+    args = dict(topology=scenario.topology, demands=scenario.demands,
+                failures=scenario.failures, steps=scenario.steps, step_ms=scenario.step_ms,
+                seed=1, params={})
+    args.update(kwargs)
+    if demands is not None:
+        args["demands"] = demands
+    if failures is not None:
+        args["failures"] = failures
+    return synnet.Scenario(**args)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("time_ms", np.nan, r"time_ms nan; times must lie in \[0"),
+    ("time_ms", 1e9, "times must lie in"),
+    ("time_ms", -1.0, "times must lie in"),
+    ("src", 999, "node ids"),
+    ("dst", -1, "node ids"),
+])
+def test_scenario_content_is_checked(small_scenario, field, value, message):
+    """Demands outside the episode or the graph used to be dropped or mis-sent silently."""
+    d = np.array(small_scenario.demands)
+    d[field][-1] = value
+    with pytest.raises(ValueError, match=message):
+        _with(small_scenario, demands=d)
+
+
+def test_scenario_refuses_self_demands_bad_failures_and_params(small_scenario):
+    d = np.array(small_scenario.demands)
+    d["dst"][0] = d["src"][0]
+    with pytest.raises(ValueError, match="must differ"):
+        _with(small_scenario, demands=d)
+    f = np.array([(1.0, 10_000)], dtype=FAILURE_DTYPE)
+    with pytest.raises(ValueError, match="edge indices"):
+        _with(small_scenario, failures=f)
+    with pytest.raises(ValueError, match="params must be a dict"):
+        _with(small_scenario, params=5)
+    assert _with(small_scenario, demands=small_scenario.demands[:0]).demands.size == 0
