@@ -61,6 +61,18 @@ def _as_float(value: object, what: str) -> float:
     return v
 
 
+def _coordinate(value: object, what: str) -> float:
+    """A finite position coordinate (any sign), or a ValueError naming the node."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} is not a number: {value!r}; positions need numeric "
+                         "coordinates (or drop the attributes to get a computed layout)") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return v
+
+
 def load_topology(
     path: str | os.PathLike,
     *,
@@ -142,7 +154,9 @@ def load_topology(
 
     lonlat = [(raw.nodes[v].get(position_attrs[0]), raw.nodes[v].get(position_attrs[1])) for v in nodes]
     if all(x is not None and y is not None for x, y in lonlat):
-        pos = np.array(lonlat, dtype=np.float64)
+        pos = np.array([[_coordinate(c, f"{path!r}: node {v!r} {name}")
+                         for c, name in zip(xy, position_attrs)]
+                        for v, xy in zip(nodes, lonlat)], dtype=np.float64)
         pos -= pos.mean(axis=0)
     else:
         pos = topo_mod.layout(g, int(topo_mod.TOPOLOGY_DEFAULTS["layout_seed"]))

@@ -99,3 +99,18 @@ def test_malformed_and_unsupported_files(tmp_path):
     nx.write_graphml(g, tmp_path / "one.graphml")
     with pytest.raises(ValueError, match="at least 2 nodes"):
         synnet.load_topology(tmp_path / "one.graphml")
+
+
+def test_a_non_numeric_coordinate_names_the_node(tmp_path):
+    import networkx as nx
+
+    from synnet import load_topology
+
+    g = nx.Graph()
+    g.add_node(0, Latitude="abc", Longitude=1.0)
+    g.add_node(1, Latitude=2.0, Longitude=3.0)
+    g.add_edge(0, 1, LinkSpeedRaw=1e7)
+    path = tmp_path / "t.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ValueError, match="node '0' Latitude is not a number: 'abc'"):
+        load_topology(path)
