@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import packerl
 import synnet

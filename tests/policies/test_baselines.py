@@ -25,13 +25,14 @@ from packerl.spaces import (
     decode_next_hops,
     observation_space,
 )
+from policies import EIGRP, OSPF, RandomLinkWeights, RandomNextHop, make_policy, names
 
 
 def table_of(action, obs):
     """The next-hop table a default-encoded action installs on the observed topology."""
     n = int(np.asarray(obs["node_mask"]).sum())
     return decode_next_hops(action, obs["adjacency"], n, "neighbor")
-from policies import EIGRP, OSPF, RandomLinkWeights, RandomNextHop, make_policy, names
+
 
 MAX_NODES, MAX_EDGES = 12, 48
 
