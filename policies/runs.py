@@ -8,12 +8,16 @@
      "stack": 4, "last_action": false,
      "models": {"model.zip": "model_stats.pkl", "checkpoint.zip": "checkpoint_stats.pkl"}}
 
-``models`` maps each model file to the normalisation statistics it was trained with. Runs
-written before this file existed are described from their ``config.json`` and the registry.
+``models`` maps each model file to the normalisation statistics it was trained with.
+``digests`` (written by training after every save) holds the SHA-256 of each model file and
+of its statistics; :func:`load_run` refuses a model or statistics file that no longer matches
+(:class:`TamperedRunError`). Runs written before this file existed are described from their
+``config.json`` and the registry (and cannot be verified).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,6 +31,42 @@ RUN_FILE = "policy.json"
 RUN_FORMAT = 1
 #: model files of a run directory, most preferred first, with their statistics files
 MODEL_FILES = {"model.zip": "model_stats.pkl", "checkpoint.zip": "checkpoint_stats.pkl"}
+
+
+class TamperedRunError(ValueError):
+    """A trained model or its statistics differ from the checksums its run recorded."""
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_digests(run_dir: Path, model_file: str) -> None:
+    """Record the SHA-256 of ``model_file`` and its statistics in the run's description
+    (called by training right after it saves them)."""
+    path = Path(run_dir) / RUN_FILE
+    desc = json.loads(path.read_text())
+    stats = desc["models"].get(model_file, Path(model_file).stem + "_stats.pkl")
+    desc.setdefault("digests", {})[model_file] = {
+        "sha256": file_digest(Path(run_dir) / model_file),
+        "stats_sha256": file_digest(Path(run_dir) / stats)}
+    write_description(run_dir, desc)
+
+
+def _verify(desc: dict[str, Any], model: Path, stats: Path) -> None:
+    recorded = desc.get("digests", {}).get(model.name)
+    if recorded is None:
+        return
+    for path, key in ((model, "sha256"), (stats, "stats_sha256")):
+        if file_digest(path) != recorded[key]:
+            raise TamperedRunError(
+                f"`{path}` does not match the SHA-256 recorded in {RUN_FILE} when it was "
+                "trained: the file changed afterwards; restore it or train again")
 
 
 @dataclass(frozen=True)
@@ -109,11 +149,12 @@ def load_run(path: str | os.PathLike) -> TrainedRun:
     if not stats.is_file():
         raise ValueError(f"`{stats}` is missing next to `{p}`; a trained model needs the "
                          "normalisation statistics of its run")
+    _verify(desc, p, stats)
     fmt = ActionFormat(desc["action_type"], **desc["action_format"])
     return TrainedRun(policy=desc["policy"], target=desc["class"], action_format=fmt,
                       stack=int(desc["stack"]), last_action=bool(desc["last_action"]),
                       model=p, stats=stats)
 
 
-__all__ = ["MODEL_FILES", "RUN_FILE", "TrainedRun", "describe", "is_trained_run", "load_run",
-           "write_description"]
+__all__ = ["MODEL_FILES", "RUN_FILE", "TamperedRunError", "TrainedRun", "describe",
+           "file_digest", "is_trained_run", "load_run", "record_digests", "write_description"]

@@ -44,7 +44,7 @@ from packerl.spaces import ActionFormat
 from packerl.vector import PackeRLSB3VecEnv
 from packerl.wrappers import load_stats, paper_wrappers, save_stats
 from policies.registry import PolicyEntry, entry, names
-from policies.runs import describe, write_description
+from policies.runs import describe, record_digests, write_description
 
 
 @dataclass
@@ -263,6 +263,7 @@ def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: 
     model.save(tmp)
     save_stats(stats, run / "checkpoint_stats.pkl")
     os.replace(tmp, run / "checkpoint.zip")
+    record_digests(run, "checkpoint.zip")
     state = {"iteration": iteration, "num_timesteps": int(model.num_timesteps), **extra}
     (run / "state.json.tmp").write_text(json.dumps(state, indent=2))
     os.replace(run / "state.json.tmp", run / "state.json")
@@ -422,6 +423,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                         reset_num_timesteps=False, tb_log_name="ppo", progress_bar=False)
         model.save(run / "model.zip")
         save_stats(stats, run / "model_stats.pkl")
+        record_digests(run, "model.zip")
     finally:
         venv.close()
     return run

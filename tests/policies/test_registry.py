@@ -105,3 +105,18 @@ def test_a_broken_run_directory_says_what_is_missing(tmp_path):
     shutil.copy(RUNS / "mslim__nsfnet+geant2__flex__seed0" / RUN_FILE, run)
     with pytest.raises(ValueError, match="model_stats.pkl` is missing"):
         load_run(run)
+
+
+@pytest.mark.parametrize("victim", ["model.zip", "model_stats.pkl"])
+def test_a_tampered_model_or_statistics_file_is_refused(tmp_path, victim):
+    from policies.runs import TamperedRunError
+
+    run = tmp_path / "run"
+    shutil.copytree(RUNS / "fieldlines__nx-XS__flex__seed0", run,
+                    ignore=shutil.ignore_patterns("tensorboard"))
+    assert load_run(run).model == run / "model.zip"  # an intact copy verifies
+    data = bytearray((run / victim).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (run / victim).write_bytes(bytes(data))
+    with pytest.raises(TamperedRunError, match=f"{victim}` does not match the SHA-256"):
+        load_run(run)

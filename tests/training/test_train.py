@@ -30,6 +30,7 @@ def test_train_checkpoints_resumes_and_evaluates(tmp_path, policy):
     assert len(list((run / "tensorboard").rglob("events.out.tfevents*"))) == 1  # one stream
     described = json.loads((run / "policy.json").read_text())
     assert (described["policy"], described["stack"]) == (policy, 4)
+    assert set(described["digests"]) == {"checkpoint.zip", "model.zip"}  # provenance
 
     with pytest.raises(FileExistsError, match="--resume"):
         train(config, progress=False)
