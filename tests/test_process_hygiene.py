@@ -92,6 +92,17 @@ def _kill_all(pids: list[int]) -> None:
             pass
 
 
+def _assert_stopped_child_dies_with(parent: subprocess.Popen, pid: int) -> None:
+    """Stop ``pid`` (SIGSTOP), kill its parent; the stopped process must be gone soon."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        parent.kill()
+        parent.wait()
+        assert _wait_gone([pid]) == []
+    finally:
+        _kill_all([pid])
+
+
 def test_die_with_parent_kills_a_stopped_child():
     parent, pid = _run_parent("""
         import subprocess, time
@@ -100,14 +111,7 @@ def test_die_with_parent_kills_a_stopped_child():
         print("child", child.pid, flush=True)
         time.sleep(300)
     """, "child")
-    pid = int(pid)
-    try:
-        os.kill(pid, signal.SIGSTOP)
-        parent.kill()
-        parent.wait()
-        assert _wait_gone([pid]) == []
-    finally:
-        _kill_all([pid])
+    _assert_stopped_child_dies_with(parent, int(pid))
 
 
 def test_die_with_parent_exits_if_the_parent_is_already_gone():
@@ -133,14 +137,7 @@ def test_stopped_simulator_dies_with_its_parent():
         print("sim", sim.pid, flush=True)
         time.sleep(300)
     """, "sim")
-    pid = int(pid)
-    try:
-        os.kill(pid, signal.SIGSTOP)
-        parent.kill()
-        parent.wait()
-        assert _wait_gone([pid]) == []
-    finally:
-        _kill_all([pid])
+    _assert_stopped_child_dies_with(parent, int(pid))
 
 
 def _sems() -> set[str]:
