@@ -26,6 +26,7 @@ import math
 import networkx as nx
 import numpy as np
 
+from .checks import MAX_STEP_MS, MAX_STEPS, MIN_STEP_MS, check_float, check_int
 from .scenario import FAILURE_DTYPE, Topology
 
 FAILURE_DEFAULTS: dict[str, float] = {"failure_shape": 0.8, "failure_scale": 0.001}
@@ -62,8 +63,8 @@ def generate_failures(
         raise ValueError(f"failure_shape must be > 0, got {failure_shape}")
     if not failure_scale >= 0:
         raise ValueError(f"failure_scale must be >= 0, got {failure_scale}")
-    if int(steps) < 1 or not step_ms > 0:
-        raise ValueError(f"steps must be >= 1 and step_ms > 0, got {steps}, {step_ms}")
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    step_ms = check_float("step_ms", step_ms, MIN_STEP_MS, MAX_STEP_MS)
     if rng is None:
         rng = np.random.default_rng()
     edges = topology.edges

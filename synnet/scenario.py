@@ -49,6 +49,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from .checks import MAX_NODES, MAX_STEP_MS, MAX_STEPS, MIN_STEP_MS, check_float, check_int
+
 DEMAND_DTYPE = np.dtype(
     [
         ("time_ms", "<f8"),
@@ -133,7 +135,7 @@ class Topology:
     potentials: np.ndarray
 
     def __post_init__(self) -> None:
-        n = int(self.num_nodes)
+        n = check_int("num_nodes", self.num_nodes, 1, MAX_NODES)
         edges = np.asarray(self.edges, dtype=np.int32).reshape(-1, 2)
         e = len(edges)
         checks = {
@@ -213,8 +215,8 @@ class Scenario:
             raise ValueError(f"demands must have dtype DEMAND_DTYPE, got {demands.dtype}")
         if failures.dtype != FAILURE_DTYPE:
             raise ValueError(f"failures must have dtype FAILURE_DTYPE, got {failures.dtype}")
-        if int(self.steps) < 1 or not float(self.step_ms) > 0:
-            raise ValueError(f"steps must be >= 1 and step_ms > 0, got {self.steps}, {self.step_ms}")
+        check_int("steps", self.steps, 1, MAX_STEPS)
+        check_float("step_ms", self.step_ms, MIN_STEP_MS, MAX_STEP_MS)
         if not isinstance(self.params, dict):
             raise ValueError(f"params must be a dict of generation parameters, got "
                              f"{type(self.params).__name__}")

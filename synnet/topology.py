@@ -48,6 +48,7 @@ from importlib import resources
 import networkx as nx
 import numpy as np
 
+from .checks import MAX_NODES, check_int
 from .scenario import Topology
 
 MODELS = ("ba", "er", "ws")
@@ -103,7 +104,7 @@ def make_graph(model: str, num_nodes: int, rng: np.random.Generator, **kw: float
         ValueError: for an unknown model or parameters the model cannot satisfy.
     """
     p = {**TOPOLOGY_DEFAULTS, **kw}
-    n = int(num_nodes)
+    n = check_int("num_nodes", num_nodes, 1, MAX_NODES)
     if model == "ba":
         m = int(p["ba_m"])
         if n > BA_MAX_NODES:

@@ -39,6 +39,7 @@ import math
 
 import numpy as np
 
+from .checks import MAX_STEP_MS, MAX_STEPS, MIN_STEP_MS, check_float, check_int
 from .scenario import DEMAND_DTYPE, Topology
 
 GRAPH_CLASSES = ("er", "ws", "ba", "fixed")
@@ -182,8 +183,8 @@ def generate_traffic(
         raise ValueError(f"m_traffic must be > 0, got {m_traffic}")
     if not 0.0 <= p_tcp <= 1.0:
         raise ValueError(f"p_tcp must lie in [0, 1], got {p_tcp}")
-    if int(steps) < 1 or not step_ms > 0:
-        raise ValueError(f"steps must be >= 1 and step_ms > 0, got {steps}, {step_ms}")
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    step_ms = check_float("step_ms", step_ms, MIN_STEP_MS, MAX_STEP_MS)
     factor = graph_factor(graph_class, topology.num_nodes) if traffic_factor is None else float(traffic_factor)
     if not factor > 0:
         raise ValueError(f"traffic_factor must be > 0, got {factor}")
