@@ -8,6 +8,8 @@
 #include "ns3/data-rate.h"
 #include "ns3/double.h"
 #include "ns3/error-model.h"
+#include "ns3/icmpv4-l4-protocol.h"
+#include "ns3/icmpv4.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-l3-protocol.h"
@@ -26,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace ns3
@@ -69,6 +72,86 @@ CheckInStep(const char* what, uint32_t i, double t, uint32_t step, double stepMs
         Invalid(what, " ", i, ": time ", t, " ms is outside step ", step, " [", startMs, ", ",
                 endMs, ") ms");
     }
+}
+
+/// True for the ICMP types that report an error (RFC 792 / RFC 1122 3.2.2: destination
+/// unreachable, source quench, redirect, time exceeded, parameter problem).
+bool
+IsIcmpErrorType(uint8_t type)
+{
+    return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/**
+ * True if `packet` (an outgoing ICMP message, its Icmpv4Header first) is an ICMP error about
+ * an ICMP error: the datagram it quotes is ICMP, and the first quoted byte (that datagram's
+ * ICMP type) is an error type.
+ */
+bool
+IsIcmpErrorAboutIcmpError(Ptr<const Packet> packet)
+{
+    Icmpv4Header icmp;
+    if (packet->PeekHeader(icmp) == 0 || !IsIcmpErrorType(icmp.GetType()))
+    {
+        return false;
+    }
+    Ptr<Packet> body = packet->Copy();
+    body->RemoveHeader(icmp);
+    Ipv4Header quoted;
+    uint8_t data[8];
+    if (icmp.GetType() == Icmpv4Header::ICMPV4_TIME_EXCEEDED)
+    {
+        Icmpv4TimeExceeded error;
+        body->PeekHeader(error);
+        quoted = error.GetHeader();
+        error.GetData(data);
+    }
+    else if (icmp.GetType() == Icmpv4Header::ICMPV4_DEST_UNREACH)
+    {
+        Icmpv4DestinationUnreachable error;
+        body->PeekHeader(error);
+        quoted = error.GetHeader();
+        error.GetData(data);
+    }
+    else
+    {
+        return false; // ns-3 sends no other error type
+    }
+    return quoted.GetProtocol() == Icmpv4L4Protocol::PROT_NUMBER && IsIcmpErrorType(data[0]);
+}
+
+/**
+ * Make `node`'s ICMP never send an error about an ICMP error, as RFC 1122 3.2.2 requires
+ * (ns-3's Icmpv4L4Protocol does not check). Without this, routing loops are endless: a packet
+ * whose TTL expires in a loop yields a time-exceeded message; if the way back to its source
+ * loops too, that message expires in turn and yields another, and so on forever (each with a
+ * fresh TTL), so the traffic of an episode never ends
+ * (tests/sim/test_properties.py::test_icmp_time_exceeded_messages_do_not_loop_forever).
+ *
+ * The filter sits between ICMP and IP (ICMP's down target), where the message's type is known;
+ * a suppressed message is never created as far as the network is concerned, so it is not
+ * counted as sent nor dropped. The TTL drop that caused it is counted as before.
+ */
+void
+SuppressIcmpErrorsAboutIcmpErrors(Ptr<Node> node)
+{
+    Ptr<Icmpv4L4Protocol> icmp = node->GetObject<Icmpv4L4Protocol>();
+    if (!icmp)
+    {
+        throw std::logic_error("node " + std::to_string(node->GetId()) + " has no ICMPv4");
+    }
+    IpL4Protocol::DownTargetCallback send = icmp->GetDownTarget();
+    icmp->SetDownTarget(IpL4Protocol::DownTargetCallback(
+        [send](Ptr<Packet> packet, Ipv4Address source, Ipv4Address destination,
+               uint8_t protocol, Ptr<Ipv4Route> route) {
+            if (IsIcmpErrorAboutIcmpError(packet))
+            {
+                NS_LOG_LOGIC("not sending an ICMP error about an ICMP error to "
+                             << destination);
+                return;
+            }
+            send(packet, source, destination, protocol, route);
+        }));
 }
 
 } // namespace
@@ -132,6 +215,10 @@ Network::Network(const TopologySpec& topology, const SimParams& params)
     stack.SetIpv6StackInstall(false);
     stack.SetRoutingHelper(OddRoutingHelper());
     stack.Install(m_nodes);
+    for (uint32_t u = 0; u < m_n; ++u)
+    {
+        SuppressIcmpErrorsAboutIcmpErrors(m_nodes.Get(u));
+    }
 
     m_table = Create<OddRoutingTable>(m_n);
     m_monitor = std::make_unique<Monitor>(m_n, m_e, m_table);
