@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,40 @@ def _parse_set(items: Sequence[str], parser: argparse.ArgumentParser) -> dict[st
             value = raw
         out[key.strip()] = value
     return out
+
+
+def _check_writable_file(path: str | os.PathLike, option: str) -> None:
+    """Raise ``ValueError`` unless the file ``path`` can be written, its missing parent
+    directories created.
+
+    Meant to run before any work, so that a long generation is not lost to a bad path.
+    Creates nothing that stays: a probe file in the nearest existing ancestor is removed at
+    once (``os.access`` would say yes to root on a read-only file system).
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{option} `{path}` is a directory; expected a file path (e.g. "
+                         f"`{p / 'scenario.npz'}`)")
+    if p.exists():
+        try:
+            with open(p, "ab"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"{option} `{path}` is not writable ({exc.strerror or exc})"
+                             ) from None
+        return
+    probe = p.parent
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ValueError(f"{option} `{path}` is not writable: `{probe}` is not a directory")
+    try:
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".synnet-write-test-")
+    except OSError as exc:
+        raise ValueError(f"{option} `{path}` is not writable: cannot create files in "
+                         f"`{probe}` ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(name)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -87,11 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = _parse_set(args.set, parser)
         lf = None if args.link_failures == "none" else args.link_failures
         try:
+            _check_writable_file(args.out, "--out")
+        except ValueError as exc:
+            parser.exit(2, f"synnet generate: error: {exc}\n")
+        try:
             sc = generate(topology=args.topology, traffic=args.traffic, link_failures=lf, steps=args.steps,
                           step_ms=args.step_ms, seed=args.seed, **overrides)
         except ValueError as exc:
             parser.exit(2, f"synnet generate: error: {exc}\n")
         try:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             sc.save(args.out)
         except OSError as exc:
             parser.exit(2, f"synnet generate: error: cannot write {args.out!r}: {exc}\n")

@@ -89,6 +89,39 @@ def test_a_good_scenario_file_still_loads(tmp_path, scenario_bytes):
     assert again.read_bytes() == scenario_bytes
 
 
+def _refused_before_generating(argv: list[str], message: str, monkeypatch, capsys) -> None:
+    import synnet.cli
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the scenario was generated before --out was checked")
+
+    monkeypatch.setattr(synnet.cli, "generate", must_not_run)
+    with pytest.raises(SystemExit) as exit_info:
+        synnet_main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith("synnet generate: error: ") and message in err, err
+
+
+def test_synnet_generate_checks_out_before_generating(tmp_path, blocker, monkeypatch, capsys):
+    gen = ["generate", "--topology", "nx-XS", "--steps", "3", "--out"]
+    bad = blocker / "sub" / "s.npz"
+    _refused_before_generating(gen + [str(bad)],
+                               f"--out `{bad}` is not writable: `{blocker}` is not a directory",
+                               monkeypatch, capsys)
+    _refused_before_generating(gen + [str(tmp_path)], f"--out `{tmp_path}` is a directory",
+                               monkeypatch, capsys)
+    assert blocker.read_text() == "x" and not list(tmp_path.glob(".synnet-write-test-*"))
+
+
+def test_synnet_generate_creates_missing_directories(tmp_path):
+    out = tmp_path / "new" / "dir" / "s.npz"
+    assert synnet_main(["generate", "--topology", "nx-XS", "--traffic", "udp_low",
+                        "--link-failures", "none", "--steps", "3", "--out", str(out)]) == 0
+    assert synnet.Scenario.load(out).steps == 3
+
+
 # ----------------------------------------------------------------------------- packerl
 
 
