@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Build a policy from a name: a registered baseline (:mod:`policies.registry`) or a trained
-run (a run directory of ``packerl train`` or a model ``.zip`` in one, :mod:`policies.runs`).
+"""Build a policy from a name: a registered baseline (:mod:`policies.registry`), a trained
+run (a run directory of ``packerl train`` or a model ``.zip`` in one, :mod:`policies.runs`) or a
+guard spec ``guard:<policy>[,option=value...]`` wrapping one of them (:mod:`policies.guard`).
 
 Example:
     >>> import gymnasium as gym, packerl
@@ -15,10 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from packerl.spaces import ActionFormat
 from policies.base import Policy
+from policies.guard import Guard, guard_slug, is_guard_spec, parse_guard_spec
 from policies.learned import LearnedPolicy
 from policies.registry import entry, names
-from policies.runs import is_trained_run
+from policies.runs import is_trained_run, load_run
 
 
 def is_learned_model(name: Any) -> bool:
@@ -31,6 +34,8 @@ def is_learned_model(name: Any) -> bool:
 
 def policy_slug(name: str) -> str:
     """A file-name-safe identifier of a policy (trained models: ``learned-<run or file>``)."""
+    if is_guard_spec(name):
+        return guard_slug(name, policy_slug(parse_guard_spec(name).inner))
     if is_learned_model(name):
         p = Path(name)
         return "learned-" + (p.parent.name + "-" + p.stem if p.suffix == ".zip" else p.name)
@@ -39,7 +44,22 @@ def policy_slug(name: str) -> str:
 
 def check_policy_name(name: str) -> str:
     """Return ``name`` if :func:`make_policy` accepts it (a registered baseline or a trained
-    model), else raise ``ValueError`` saying what is accepted."""
+    model, or a guard spec wrapping one), else raise ``ValueError`` saying what is accepted."""
+    if is_guard_spec(name):
+        config = parse_guard_spec(name)
+        try:
+            check_policy_name(config.inner)
+        except ValueError as exc:
+            raise ValueError(f"guard spec `{name}`: the wrapped policy: {exc}") from None
+        try:
+            fallback = entry(config.fallback)
+        except ValueError as exc:
+            raise ValueError(f"guard spec `{name}`: the fallback: {exc}") from None
+        if fallback.learned or fallback.action_type != "next_hop":
+            raise ValueError(f"guard spec `{name}`: the fallback must be a registered "
+                             f"baseline producing next hops, e.g. eigrp; got "
+                             f"`{config.fallback}`")
+        return name
     if is_learned_model(name):
         return name
     e = entry(name) if not (isinstance(name, str) and name.endswith(".zip")) else None
@@ -66,12 +86,26 @@ def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> 
         ValueError: for a name :func:`check_policy_name` refuses or an action type the policy
             cannot produce.
     """
-    if is_learned_model(check_policy_name(name)):
+    if is_guard_spec(check_policy_name(name)):
+        config = parse_guard_spec(name)
+        return Guard.from_env(env, _wrapped_policy(config.inner, env, seed),
+                              make_policy(config.fallback, env, seed=seed), config, seed=seed)
+    if is_learned_model(name):
         return LearnedPolicy.from_env(env, path=name)
     e = entry(name)
     if e.seeded:
         kwargs.setdefault("seed", seed)
     return e.load().from_env(env, **kwargs)
+
+
+def _wrapped_policy(name: str, env: Any, seed: int | None) -> Policy:
+    """The policy a guard wraps: as :func:`make_policy` builds it, except that a trained run
+    producing link weights keeps them (the guard routes over them by shortest paths)."""
+    if is_learned_model(name) and load_run(name).action_type == "link_weights":
+        base = env.unwrapped
+        return LearnedPolicy(name, base.max_nodes, base.max_edges, None,
+                             ActionFormat("link_weights", link_weights="raw"))
+    return make_policy(name, env, seed=seed)
 
 
 __all__ = ["check_policy_name", "is_learned_model", "make_policy", "policy_slug"]
