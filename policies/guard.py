@@ -15,7 +15,9 @@ wrapped one and installs one of them:
   of the ``N (N - 1)`` next-hop entries may change per step, and over any ``window``
   consecutive steps. Changes are applied one whole destination column at a time (routing is
   per destination, so every column taken from a checked table keeps the table loop-free), the
-  columns with the fewest changes first; the rest wait for later steps. A column whose
+  columns with the fewest changes first; what is left of the budget then goes to single
+  entries of the remaining columns, each kept only if its column still delivers; the rest
+  wait for later steps. A column whose
   previous routing no longer delivers (a link failed) is repaired at once and not counted
   (``forced`` in the audit record). The bounds count the wrapped policy's changes; switching to
   the fallback is a safety action and is never delayed. Step 0 counts from the fallback's
@@ -287,16 +289,25 @@ def parse_guard_spec(spec: str) -> GuardConfig:
 
 
 def guard_slug(spec: str, inner_slug: str) -> str:
-    """A file-name-safe identifier of a guard spec (``guard-<wrapped>-<options>``, with a
-    digest of the options instead when they are long)."""
+    """A file-name-safe identifier of a guard spec: ``guard-<wrapped>-<option>-<value>...``;
+    file options (``audit``, ``ranges``) appear as a digest of their paths, and a digest of
+    all options replaces them when they are long."""
     import hashlib
 
+    def digest(x: Any) -> str:
+        return hashlib.sha256(json.dumps(x, sort_keys=True).encode()).hexdigest()[:10]
+
     options = parse_guard_spec(spec).options()
-    text = "-".join(f"{k}-{'+'.join(map(str, v)) if isinstance(v, list) else v}"
-                    for k, v in options.items())
-    text = re.sub(r"[^A-Za-z0-9._+-]", "_", text)
-    if len(text) > 60:
-        text = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
+    parts = []
+    for key, value in options.items():
+        if key in ("audit", "ranges"):
+            value = digest(value)
+        elif isinstance(value, list):
+            value = "+".join(map(str, value))
+        parts.append(f"{key}-{value}")
+    text = re.sub(r"[^A-Za-z0-9._+-]", "_", "-".join(parts))
+    if len(text) > 80:
+        text = digest(options)
     return f"guard-{inner_slug}" + (f"-{text}" if text else "")
 
 
@@ -841,9 +852,38 @@ class Guard(Policy):
             else:
                 deferred.append(int(z))
         table = np.where(take[None, :], candidate, prev).astype(np.int32)
+        partial = 0
+        if deferred and used < budget:  # spend the rest entry by entry, columns kept valid
+            need = connected(adj, n)
+            attempts = 4 * (budget - used) + n
+            for z in deferred:
+                for u in np.flatnonzero((candidate[:, z] != prev[:, z]) & off[:, z]):
+                    if used >= budget or attempts <= 0:
+                        break
+                    attempts -= 1
+                    col = table[:, z].copy()
+                    col[u] = candidate[u, z]
+                    if _column_delivers(col, z, adj, need[:, z]):
+                        table[:, z] = col
+                        used += 1
+                        partial += 1
         return table, {"proposed": int(per_col[~forced].sum()), "voluntary": used,
                        "forced": int(per_col[forced].sum()), "budget": int(budget),
-                       "deferred": deferred}
+                       "deferred": deferred, "partial_entries": partial}
+
+
+def _column_delivers(col: np.ndarray, z: int, adj: np.ndarray, need: np.ndarray) -> bool:
+    """Whether next hops ``col`` toward ``z`` deliver from every node in ``need``."""
+    n = len(col)
+    ok = (col >= 0) & adj[np.arange(n), np.clip(col, 0, n - 1)]
+    nxt = np.where(ok, col, -1)
+    pos = np.arange(n)
+    for _ in range(n):
+        moving = (pos >= 0) & (pos != z)
+        if not moving.any():
+            break
+        pos = np.where(moving, nxt[np.clip(pos, 0, n - 1)], pos)
+    return bool(((pos == z) | ~need).all())
 
 
 __all__ = [
