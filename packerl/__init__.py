@@ -3,7 +3,9 @@
 
 Importing the package registers the Gymnasium environments ``packerl/PackeRL-v0`` (next-hop
 actions) and ``packerl/PackeRL-LinkWeights-v0`` (link-weight actions). Without importing it
-first, ``gym.make("packerl:packerl/PackeRL-v0")`` imports it for you.
+first, ``gym.make("packerl:packerl/PackeRL-v0")`` imports it for you. The fluid-model twins
+``packerl/PackeRL-Fluid-v0`` and ``packerl/PackeRL-Fluid-LinkWeights-v0`` take the same
+arguments and have the same spaces, metrics and rewards (:mod:`packerl.fluid`).
 
 ``env.spec.max_episode_steps`` is the episode horizon (``episode_steps``); the environments
 truncate their episodes themselves, so ``gym.make`` adds no ``TimeLimit``, and a
@@ -16,6 +18,8 @@ __version__ = "0.1.0"
 
 ENV_ID = "packerl/PackeRL-v0"
 LINK_WEIGHTS_ENV_ID = "packerl/PackeRL-LinkWeights-v0"
+FLUID_ENV_ID = "packerl/PackeRL-Fluid-v0"
+FLUID_LINK_WEIGHTS_ENV_ID = "packerl/PackeRL-Fluid-LinkWeights-v0"
 
 
 def register_envs() -> None:
@@ -25,7 +29,9 @@ def register_envs() -> None:
 
     horizon = WrapperSpec("HorizonCheck", "packerl.wrappers:HorizonCheck", {})
     for env_id, entry in ((ENV_ID, "packerl.env:PackeRLEnv"),
-                          (LINK_WEIGHTS_ENV_ID, "packerl.env:PackeRLLinkWeightsEnv")):
+                          (LINK_WEIGHTS_ENV_ID, "packerl.env:PackeRLLinkWeightsEnv"),
+                          (FLUID_ENV_ID, "packerl.fluid:PackeRLFluidEnv"),
+                          (FLUID_LINK_WEIGHTS_ENV_ID, "packerl.fluid:PackeRLFluidLinkWeightsEnv")):
         if env_id not in gymnasium.registry:
             gymnasium.register(id=env_id, entry_point=entry, disable_env_checker=False,
                                additional_wrappers=(horizon,))
