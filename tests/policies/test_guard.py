@@ -422,3 +422,22 @@ def test_spec_round_trip_and_slug():
                                 "max_window_change": 0.5}
     slug = policy_slug("guard:random_nh,max_change=0.25,audit=/tmp/a b")
     assert re.fullmatch(r"[A-Za-z0-9._+-]+", slug) and slug.startswith("guard-random_nh-")
+
+
+def test_guard_report_summarises_logs_and_draws_a_timeline(tmp_path):
+    from packerl.app.guard_report import audit_summary, load_audit_logs, plot_timeline
+
+    env = _env(steps=10)
+    try:
+        loop = _guard(env, Scripted(env, "loop", {3}), recovery_steps=2, audit=str(tmp_path))
+        _run(env, loop, seed=8)
+        loop.close()
+    finally:
+        env.close()
+    logs = load_audit_logs([tmp_path])
+    summary = audit_summary(logs)
+    assert summary["steps"] == 10 and summary["fallbacks"] == 1 and summary["recoveries"] == 1
+    assert summary["fallback_reasons"] == {"reachability": 1}
+    assert summary["check_failure_rate"]["reachability"] == pytest.approx(0.1)
+    assert summary["wrapped_routed"] == pytest.approx(0.8)  # fallback at 3, 4; back at 5
+    assert plot_timeline(*logs[0], tmp_path / "t.png").stat().st_size > 10_000
