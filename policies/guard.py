@@ -103,6 +103,7 @@ from packerl.spaces import (
 )
 from policies.audit import AuditLog, observation_digest, table_digest
 from policies.base import Policy
+from policies.registry import names, policy_label
 
 #: the prefix that makes a policy name a guard spec
 GUARD_PREFIX = "guard:"
@@ -309,6 +310,19 @@ def guard_slug(spec: str, inner_slug: str) -> str:
     if len(text) > 80:
         text = digest(options)
     return f"guard-{inner_slug}" + (f"-{text}" if text else "")
+
+
+def guard_label(name: str) -> str:
+    """A short display name for tables and plots: ``Guard(<wrapped>)`` or
+    ``Shadow(<wrapped>)`` for a guard spec, the registry's label of a registered name, the
+    last path component of a trained run."""
+    if is_guard_spec(name):
+        config = parse_guard_spec(name)
+        kind = "Shadow" if config.mode == "shadow" else "Guard"
+        return f"{kind}({guard_label(config.inner)})"
+    if name in names():
+        return policy_label(name)
+    return Path(name).name or name
 
 
 # ------------------------------------------------------------------------ routing checks
@@ -896,6 +910,7 @@ __all__ = [
     "GuardSpecError",
     "check_reachability",
     "delivery",
+    "guard_label",
     "guard_slug",
     "is_guard_spec",
     "parse_guard_spec",

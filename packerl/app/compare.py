@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from packerl.app.results import find_run_dirs, load_config, load_episodes, summarize
+from policies.guard import guard_label, is_guard_spec
 from policies.registry import display_rank, policy_label
 
 #: metrics shown relative to the reference: (column, label, higher is better)
@@ -129,7 +130,7 @@ def format_comparison(comp: Comparison) -> str:
               *(label for _, label in ABSOLUTE_METRICS)]
     lines = [header]
     for p in comp.policies:
-        cells = [policy_label(p), str(comp.episodes[p])]
+        cells = [guard_label(p) if is_guard_spec(p) else policy_label(p), str(comp.episodes[p])]
         for m, _, _ in RATIO_METRICS:
             cells.append(f"{format_number(comp.ratios[p][m])} ({format_number(comp.means[p][m])})")
         cells += [format_number(comp.means[p][m]) for m, _ in ABSOLUTE_METRICS]

@@ -42,22 +42,10 @@ from packerl.app.compare import (
 )
 from packerl.app.evaluate import evaluate
 from policies.audit import read_audit
-from policies.guard import CHECKS, is_guard_spec, parse_guard_spec
-from policies.registry import names, policy_label
+from policies.guard import CHECKS, guard_label, is_guard_spec, parse_guard_spec
+from policies.registry import policy_label
 
 AuditLogs = list[tuple[dict[str, Any], list[dict[str, Any]]]]
-
-
-def guard_label(name: str) -> str:
-    """A short display name: ``Guard(FieldLines run)``, ``Shadow(Random (NH))``, registered
-    labels, the last path component of a trained run."""
-    if is_guard_spec(name):
-        config = parse_guard_spec(name)
-        kind = "Shadow" if config.mode == "shadow" else "Guard"
-        return f"{kind}({guard_label(config.inner)})"
-    if name in names():
-        return policy_label(name)
-    return Path(name).name or name
 
 
 def reason_kinds(reason: str) -> list[str]:
