@@ -307,7 +307,7 @@ def guard_slug(spec: str, inner_slug: str) -> str:
             value = "+".join(map(str, value))
         parts.append(f"{key}-{value}")
     text = re.sub(r"[^A-Za-z0-9._+-]", "_", "-".join(parts))
-    if len(text) > 80:
+    if len(text) > 160:
         text = digest(options)
     return f"guard-{inner_slug}" + (f"-{text}" if text else "")
 

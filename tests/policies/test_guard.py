@@ -441,3 +441,20 @@ def test_guard_report_summarises_logs_and_draws_a_timeline(tmp_path):
     assert summary["check_failure_rate"]["reachability"] == pytest.approx(0.1)
     assert summary["wrapped_routed"] == pytest.approx(0.8)  # fallback at 3, 4; back at 5
     assert plot_timeline(*logs[0], tmp_path / "t.png").stat().st_size > 10_000
+
+
+def test_a_link_weight_model_is_guarded_by_shortest_paths_over_its_weights():
+    from packerl.routing import next_hops_from_weights
+    from packerl.spaces import graph_of
+
+    env = gym.make(packerl.ENV_ID, topology="nsfnet", traffic="udp_low", episode_steps=3)
+    try:
+        guard = make_policy(f"guard:{RUNS / 'mslim__nsfnet+geant2__flex__seed0'}", env, seed=0)
+        assert guard.wrapped.action_type == "link_weights"
+        tables, _, observations = _run(env, guard, seed=2)
+    finally:
+        env.close()
+    assert _sources(guard) == "www"
+    n, slots, edge_index = graph_of(observations[-1])  # the model's weights of the last step
+    own = next_hops_from_weights(n, edge_index, guard.wrapped._last[slots])
+    np.testing.assert_array_equal(tables[-1], own)
