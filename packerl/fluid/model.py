@@ -35,7 +35,7 @@ __all__ = [
 #: links a packet can cross before its TTL expires (ns-3's default IPv4 TTL)
 IP_TTL = 64
 #: rounds of the proportional fixed point before it stops (see :func:`propagate_proportional`)
-MAX_FIXED_POINT_ROUNDS = 100
+MAX_FIXED_POINT_ROUNDS = 101
 #: bytes of the point-to-point header per frame, and the bits of the packets buffers count
 PPP_HEADER_BYTES, MTU_BITS = 2, 1500.0 * 8.0
 #: route status of a pair: reached its destination, no next hop, TTL expired in a loop
@@ -127,70 +127,91 @@ def route_paths(next_hops: np.ndarray, slot_of: np.ndarray, ttl: int = IP_TTL) -
 
 def propagate_proportional(paths: Paths, offered: np.ndarray, capacity: np.ndarray,
                            up: np.ndarray | None = None,
-                           packets: np.ndarray | None = None) -> dict[str, Any]:
+                           packets: np.ndarray | None = None,
+                           backlog: np.ndarray | None = None,
+                           buffer: np.ndarray | None = None) -> dict[str, Any]:
     """Unresponsive (UDP) traffic at drop-tail links: proportional scaling.
 
-    Solves ``g_e = a_e * min(1, C_e / A_e(g))`` with ``A_e(g)`` the bytes arriving at slot e
-    when every earlier hop passes its fraction ``g``: a fixed-point iteration from ``g = a``
-    that is exact after as many rounds as the longest chain of overloaded links on a path
-    (plus one), and stops at ``MAX_FIXED_POINT_ROUNDS`` (``residual`` says how far from exact).
+    A slot e that is up all step accepts what it can send or queue, ``K_e = C_e + B_e - q_e``
+    (capacity, buffer, backlog at the step's start); a slot that fails within the step
+    (``0 < a_e < 1``) accepts up to ``a_e C_e``. Each passes the fraction
+    ``g_e = a_e * min(1, K_e / A_e(g))`` of the bytes ``A_e(g)`` arriving when every earlier
+    hop passes its ``g``. The fixed point is unique (the map is decreasing in ``g``) and
+    iterated from ``g = a``: exact after as many rounds as the longest chain of overloaded
+    links on a path (plus one), which covers loop-free routings. In long loops the iterates
+    can oscillate around it; after ``MAX_FIXED_POINT_ROUNDS`` the last iterate below the
+    fixed point is used, a feasible state (no slot over its room, every byte accounted for)
+    that drops at most ``residual`` (the oscillation's amplitude) more per slot.
 
     Args:
         paths: the routes (:func:`route_paths`).
         offered: (N*N,) bytes each pair offers in the step, >= 0.
-        capacity: (S,) bytes each slot can forward in the step, > 0.
+        capacity: (S,) bytes each slot can send in the step, > 0.
         up: (S,) fraction of the step each slot is up, in [0, 1] (default: 1 everywhere).
         packets: (N*N,) packets of each pair, carried in the same proportions as its bytes.
+        backlog: (S,) bytes queued at the step's start (default: none, and no buffer).
+        buffer: (S,) bytes each slot's queue holds (default: none: ``K_e = C_e``).
 
     Returns:
-        Per slot (S,): ``arrived``, ``forwarded``, ``drop_queue``, ``drop_down`` bytes (and
-        ``arrived_packets``, ``forwarded_packets`` with ``packets``); ``factor`` the fixed
-        point ``g``. Per pair (N*N,): ``survive``, the fraction of its bytes left at its
-        path's end. ``rounds`` and ``residual`` of the iteration. On every slot
-        ``arrived == forwarded + drop_queue + drop_down``.
+        Per slot (S,): ``arrived``; ``forwarded`` (accepted and passed on downstream within
+        the step: a fluid byte does not wait for its queue); ``transmitted`` (sent on the
+        link this step, ``min(a C, q + forwarded)``); ``backlog`` (queued at the step's end);
+        ``drop_queue``, ``drop_down`` bytes; with ``packets`` the ``*_packets`` of arrived,
+        forwarded, drop_queue and drop_down; ``factor`` the fixed point ``g``. Per pair
+        (N*N,): ``survive``, the fraction of its bytes left at its path's end. ``rounds`` and
+        ``residual``. On every slot ``arrived = forwarded + drop_queue + drop_down`` and
+        ``q + forwarded = transmitted + backlog`` on slots that stay up.
     """
     s = capacity.shape[0]
     fs, fp = paths.flat_slots, paths.flat_pair
     x = np.asarray(offered, np.float64)[fp]
     ones = up is None or bool(np.all(up == 1.0))
     a = np.ones(s) if up is None else np.asarray(up, np.float64)
+    q = np.zeros(s) if backlog is None else np.asarray(backlog, np.float64)
+    room = np.asarray(capacity, np.float64)
+    if buffer is not None:
+        room = np.where(a >= 1.0, room + np.maximum(np.asarray(buffer) - q, 0.0), room)
     g = a
     before = np.ones(fs.shape[0]) if ones else paths.before(g)
     rounds, residual = 0, 0.0
     while True:
         rounds += 1
         arrived = np.bincount(fs, x * before, minlength=s)
-        over = arrived > capacity
-        new = a * np.where(over, capacity / np.where(over, arrived, 1.0), 1.0)
+        over = arrived > room
+        new = a * np.where(over, room / np.where(over, arrived, 1.0), 1.0)
         residual = float(np.max(np.abs(new - g), initial=0.0))
         if residual <= _TOL:
             break
         g = new
-        if rounds >= MAX_FIXED_POINT_ROUNDS:
-            before = paths.before(g)
+        before = paths.before(g)
+        # iterates alternate above and below the fixed point (the map is decreasing); stop
+        # on one below it (an odd round): no slot then forwards more than it can
+        if rounds >= MAX_FIXED_POINT_ROUNDS and rounds % 2 == 1:
             arrived = np.bincount(fs, x * before, minlength=s)
             break
-        before = paths.before(g)
-    over = arrived > capacity
-    passing = np.where(over, capacity / np.where(over, arrived, 1.0), 1.0)
-    forwarded = arrived * a * passing
+    factor = g
+    forwarded = arrived * factor
     drop_down = arrived * (1.0 - a)
-    factor = a * passing
-    if ones and not over.any():
+    transmitted = np.minimum(a * capacity, q + forwarded)
+    # the backlog only records when the link sends (its bytes have moved on downstream):
+    # a failing link's backlog is forgotten, not dropped again
+    left = np.where(a < 1.0, 0.0, q + forwarded - transmitted)
+    if ones and bool(np.all(factor == 1.0)):
         survive = np.ones(paths.slots.shape[0])
     else:
         f = np.ones(paths.slots.shape)
         f.ravel()[paths.flat_index] = factor[fs]
         survive = f.prod(axis=1)
-    out = {"arrived": arrived, "forwarded": forwarded, "drop_down": drop_down,
-           "drop_queue": np.maximum(arrived - forwarded - drop_down, 0.0), "factor": factor,
+    out = {"arrived": arrived, "forwarded": forwarded, "transmitted": transmitted,
+           "backlog": left, "drop_down": drop_down,
+           "drop_queue": np.maximum(arrived * (a - factor), 0.0), "factor": factor,
            "survive": survive, "rounds": rounds, "residual": residual}
     if packets is not None:
         pk = np.bincount(fs, np.asarray(packets, np.float64)[fp] * before, minlength=s)
         out["arrived_packets"] = pk
         out["forwarded_packets"] = pk * factor
         out["drop_down_packets"] = pk * (1.0 - a)
-        out["drop_queue_packets"] = pk * a * (1.0 - passing)
+        out["drop_queue_packets"] = np.maximum(pk * (a - factor), 0.0)
     return out
 
 
@@ -310,7 +331,8 @@ class FluidNetwork:
                                                     queue_scale)
         #: bytes each slot forwards in a step
         self.capacity = self.datarate_bps / 8.0 * self.step_ms / 1e3
-        #: ms a full buffer takes to drain
+        #: bytes each slot's buffer holds (full-sized frames) and the ms it takes to drain
+        self.buffer_bytes = self.queue_packets * MTU_BITS / 8.0
         self.buffer_ms = self.queue_packets * MTU_BITS / self.datarate_bps * 1e3
         self._key: bytes | None = None
         self._paths: Paths | None = None
@@ -337,16 +359,22 @@ class FluidNetwork:
         return np.bincount(p.flat_slots, np.asarray(tm, np.float64).ravel()[p.flat_pair],
                            minlength=self.num_slots)
 
-    def hop_delay_ms(self, arrived_frame_bytes: np.ndarray,
-                     arrived_packets: np.ndarray) -> np.ndarray:
+    def hop_delay_ms(self, arrived_frame_bytes: np.ndarray, arrived_packets: np.ndarray,
+                     backlog_bytes: np.ndarray | None = None) -> np.ndarray:
         """(S,) ms a packet spends on each slot: propagation + transmission of a mean-sized
-        frame + :func:`queueing_delay_ms` at the utilisation ``rho = arrived / capacity``."""
+        frame + waiting, capped at a full buffer's drain time ``buffer_ms``: the time to
+        send the mean ``backlog_bytes`` ahead of it, plus the M/M/1 wait
+        :func:`queueing_delay_ms` at the utilisation ``rho = arrived / capacity`` while
+        ``rho < 1`` (bursts within the step)."""
         rho = arrived_frame_bytes / self.capacity
         frame = np.where(arrived_packets > 0,
                          arrived_frame_bytes / np.where(arrived_packets > 0, arrived_packets,
                                                         1.0), 1500.0)
         service = 8.0 * frame / self.datarate_bps * 1e3
-        return self.delay_ms + service + queueing_delay_ms(rho, service, self.buffer_ms)
+        wait = np.where(rho < 1.0, queueing_delay_ms(rho, service, self.buffer_ms), 0.0)
+        if backlog_bytes is not None:
+            wait = wait + 8.0 * np.asarray(backlog_bytes) / self.datarate_bps * 1e3
+        return self.delay_ms + service + np.minimum(wait, self.buffer_ms)
 
     def pair_delay_ms(self, paths: Paths, hop_ms: np.ndarray) -> np.ndarray:
         """(N*N,) one-way delay of each pair's path: the sum of its hops' delays."""
@@ -382,7 +410,7 @@ class FluidNetwork:
         out["delivered"] = np.where(paths.delivered, end, 0.0)
         out["drop_no_route"] = np.where(paths.status == NO_ROUTE, end, 0.0)
         out["drop_ttl"] = np.where(paths.status == TTL_EXPIRED, end, 0.0)
-        out["link_util"] = out["forwarded"] / self.capacity
+        out["link_util"] = out["transmitted"] / self.capacity
         out["hop_ms"] = self.hop_delay_ms(out["arrived"], out["arrived_packets"])
         out["pair_delay_ms"] = self.pair_delay_ms(paths, out["hop_ms"])
         out["paths"] = paths

@@ -11,7 +11,7 @@ import numpy as np
 
 from packerl.error import NoStepPending, SimulatorError, StepAlreadyPending
 from packerl.fluid.model import (
-    DELIVERED,
+    MTU_BITS,
     NO_ROUTE,
     PPP_HEADER_BYTES,
     TTL_EXPIRED,
@@ -113,6 +113,7 @@ class FluidSimulator:
         self._adjacency[topo.edges[:, 0], topo.edges[:, 1]] = True
         self._adjacency[topo.edges[:, 1], topo.edges[:, 0]] = True
         self._table = np.full((n, n), -1, np.int32)
+        self._backlog = np.zeros(2 * e)  # UDP frame bytes queued per slot
         self._src = {k: np.empty(0, t) for k, t in _SOURCE_FIELDS}
         #: bytes, packets and packet-ms arriving k steps from now, per pair; largest delay
         self._future = np.zeros((2, n * n, 3))
@@ -219,16 +220,21 @@ class FluidSimulator:
         udp_bytes = np.bincount(pair[udp], offer[udp], minlength=nn)
         udp_pkts = np.bincount(pair[udp], offer[udp] / src["pkt"][udp], minlength=nn)
         # capacities count frames (IP + PPP header): scale frames, IP bytes follow
+        backlog = self._backlog
         prop = propagate_proportional(paths, udp_bytes + PPP_HEADER_BYTES * udp_pkts,
-                                      net.capacity, up, udp_pkts)
+                                      net.capacity, up, udp_pkts, backlog, net.buffer_bytes)
+        self._backlog = prop["backlog"]
         sent = np.where(udp, offer, 0.0)
         arrived, arrived_pkt = prop["arrived"], prop["arrived_packets"]  # frames
-        fwd, fwd_pkt = prop["forwarded"], prop["forwarded_packets"]
+        tx = prop["transmitted"]
+        # frames on the wire: the UDP packets passed on, plus what the queue drained or kept
+        tx_pkt = np.maximum(prop["forwarded_packets"]
+                            + (tx - prop["forwarded"]) / (MTU_BITS / 8.0), 0.0)
         tcp = np.flatnonzero(~udp & paths.delivered[pair])
         if tcp.size:  # TCP: max-min fair shares of what UDP leaves
             # the frame bytes UDP leaves, in the IP bytes of full TCP segments
             seg = self._params.tcp_segment_bytes + TCP_HEADER_BYTES
-            room = (np.maximum((1.0 if up is None else up) * net.capacity - fwd, 0.0)
+            room = (np.maximum((1.0 if up is None else up) * net.capacity - tx, 0.0)
                     * seg / (seg + PPP_HEADER_BYTES))
             flow_slots = paths.slots[pair[tcp]]
             share = max_min_share(flow_slots, offer[tcp], room)
@@ -239,12 +245,12 @@ class FluidSimulator:
             load_pkt = load / seg
             load = load + PPP_HEADER_BYTES * load_pkt
             arrived, arrived_pkt = arrived + load, arrived_pkt + load_pkt
-            fwd, fwd_pkt = fwd + load, fwd_pkt + load_pkt
+            tx, tx_pkt = tx + load, tx_pkt + load_pkt
         reach = np.where(paths.delivered, prop["survive"], 0.0)
         delivered = np.where(udp, sent * reach[pair], sent)
         src["lost"] |= delivered < sent * (1.0 - 1e-9)
         src["left"] = src["left"] - sent
-        hop_ms = net.hop_delay_ms(arrived, arrived_pkt)
+        hop_ms = net.hop_delay_ms(arrived, arrived_pkt, (backlog + prop["backlog"]) / 2.0)
         pair_delay = net.pair_delay_ms(paths, hop_ms)
         end_drop = udp_bytes * prop["survive"]  # IP bytes left at a path's end
         no_route = float(end_drop[paths.status == NO_ROUTE].sum())
@@ -268,18 +274,23 @@ class FluidSimulator:
         self._src = {k: v[~done] for k, v in src.items()}
         # the state
         working = np.repeat(self._up, 2)
-        util = fwd / net.capacity
+        util = tx / net.capacity
         rho = arrived / net.capacity
-        mean_queue = np.where(rho < 1.0, rho * rho / np.maximum(1.0 - rho, 1e-12), np.inf)
-        fill = np.minimum(mean_queue / np.maximum(net.queue_packets, 1.0), 1.0)
+        # queue fills: the backlog carried to the next step, and at most the larger of it,
+        # the start's backlog and the M/M/1 mean queue rho^2 / (1 - rho) of this step
+        last = np.minimum(prop["backlog"] / net.buffer_bytes, 1.0)
+        burst = np.where(rho < 1.0, rho * rho / np.maximum(1.0 - rho, 1e-12), np.inf)
+        peak = np.maximum(np.maximum(backlog, prop["backlog"]) / net.buffer_bytes,
+                          np.minimum(burst / np.maximum(net.queue_packets, 1.0), 1.0))
+        peak = np.minimum(peak, 1.0)
         drop = prop["drop_queue"] + prop["drop_down"]  # frames
         drop_pkt = prop["drop_queue_packets"] + prop["drop_down_packets"]
         edge = self._edge0.copy()
         edge[:, _E["link_util"]] = util
-        edge[:, _E["queue_max_load"]] = fill
-        edge[:, _E["queue_last_load"]] = fill
-        edge[:, _E["tx_bytes"]] = edge[:, _E["rx_bytes"]] = fwd
-        edge[:, _E["tx_packets"]] = edge[:, _E["rx_packets"]] = fwd_pkt
+        edge[:, _E["queue_max_load"]] = peak
+        edge[:, _E["queue_last_load"]] = last
+        edge[:, _E["tx_bytes"]] = edge[:, _E["rx_bytes"]] = tx
+        edge[:, _E["tx_packets"]] = edge[:, _E["rx_packets"]] = tx_pkt
         edge[:, _E["drop_bytes"]] = drop
         edge[:, _E["drop_packets"]] = drop_pkt
         edge[:, _E["is_up"]] = working
