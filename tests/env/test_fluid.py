@@ -439,3 +439,12 @@ def test_simulator_interface_errors():
         sim.step(None, {"time_ms": [99.0], "src": [0], "dst": [2], "bytes": [10],
                         "is_tcp": [False], "rate_bps": [1e6]})  # outside the step
     sim.close()
+
+
+@pytest.mark.parametrize("name", ["packerl.fluid", "packerl.fluid.model"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
