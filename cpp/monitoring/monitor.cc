@@ -27,7 +27,7 @@ namespace odd
 namespace
 {
 
-/// Carried by every packet from its source's IP layer to its destination's: send time + flow.
+/// Carried by every packet from its source's IP layer to its destination's: send time + flow key.
 class DelayTag : public Tag
 {
   public:
@@ -47,19 +47,19 @@ class DelayTag : public Tag
 
     uint32_t GetSerializedSize() const override
     {
-        return 12;
+        return 16;
     }
 
     void Serialize(TagBuffer buf) const override
     {
         buf.WriteU64(static_cast<uint64_t>(sentNs));
-        buf.WriteU32(flow);
+        buf.WriteU64(flow);
     }
 
     void Deserialize(TagBuffer buf) override
     {
         sentNs = static_cast<int64_t>(buf.ReadU64());
-        flow = buf.ReadU32();
+        flow = buf.ReadU64();
     }
 
     void Print(std::ostream& os) const override
@@ -68,7 +68,7 @@ class DelayTag : public Tag
     }
 
     int64_t sentNs = 0;
-    uint32_t flow = 0;
+    uint64_t flow = 0; //!< the flow's key in Monitor::m_flows
 };
 
 constexpr uint32_t kPppHeaderBytes = 2;
@@ -308,14 +308,11 @@ Monitor::OnSendOutgoing(uint32_t node,
         std::memcpy(&pp, ports, 4);
         key |= pp;
     }
-    auto [it, inserted] = m_flowIndex.try_emplace(key, static_cast<uint32_t>(m_lastDelayNs.size()));
-    if (inserted)
-    {
-        m_lastDelayNs.push_back(-1);
-    }
+    const int64_t now = Simulator::Now().GetNanoSeconds();
+    m_flows.try_emplace(key).first->second.lastSeenNs = now;
     DelayTag tag;
-    tag.sentNs = Simulator::Now().GetNanoSeconds();
-    tag.flow = it->second;
+    tag.sentNs = now;
+    tag.flow = key;
     ConstCast<Packet>(p)->AddPacketTag(tag);
 }
 
@@ -337,16 +334,22 @@ Monitor::OnLocalDeliver(uint32_t node,
     DelayTag tag;
     if (p->PeekPacketTag(tag))
     {
-        int64_t delay = Simulator::Now().GetNanoSeconds() - tag.sentNs;
+        const int64_t now = Simulator::Now().GetNanoSeconds();
+        int64_t delay = now - tag.sentNs;
         m_delaySumNs += static_cast<double>(delay);
         m_delayMaxNs = std::max(m_delayMaxNs, delay);
-        int64_t& last = m_lastDelayNs[tag.flow];
-        if (last >= 0)
+        auto it = m_flows.find(tag.flow);
+        if (it != m_flows.end()) // else forgotten while idle (see ForgetIdleFlows)
         {
-            m_jitterSumNs += static_cast<double>(std::abs(delay - last));
-            ++m_jitterSamples;
+            FlowState& flow = it->second;
+            if (flow.lastDelayNs >= 0)
+            {
+                m_jitterSumNs += static_cast<double>(std::abs(delay - flow.lastDelayNs));
+                ++m_jitterSamples;
+            }
+            flow.lastDelayNs = delay;
+            flow.lastSeenNs = now;
         }
-        last = delay;
     }
 }
 
@@ -360,6 +363,19 @@ Monitor::OnIpDrop(uint32_t /* node */,
 {
     uint32_t bytes = p->GetSize() + h.GetSerializedSize();
     CountDrop(bytes, reason == Ipv4L3Protocol::DROP_TTL_EXPIRED ? m_dropTtl : m_dropOther);
+}
+
+void
+Monitor::ForgetIdleFlows(int64_t nowNs)
+{
+    if (nowNs - m_lastForgetNs < kFlowIdleNs)
+    {
+        return;
+    }
+    m_lastForgetNs = nowNs;
+    std::erase_if(m_flows, [nowNs](const auto& entry) {
+        return nowNs - entry.second.lastSeenNs >= kFlowIdleNs;
+    });
 }
 
 void
@@ -444,6 +460,7 @@ Monitor::Write(const OutputView& out)
     const uint64_t events = Simulator::GetEventCount();
     g[G::events] = static_cast<double>(events - m_lastEventCount);
     m_lastEventCount = events;
+    ForgetIdleFlows(endNs);
 
     std::memcpy(out.node, m_node.data(), m_node.size() * sizeof(double));
     std::memcpy(out.tmSent, m_tmSent.data(), m_tmSent.size() * sizeof(double));

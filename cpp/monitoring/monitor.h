@@ -6,7 +6,10 @@
  * Everything is collected incrementally by trace sinks as packets move, so the cost of a step
  * is proportional to the packets of that step plus one pass over the edges and the matrices
  * when the step is written out. There is no per-flow table that is rescanned per step: packet
- * delay travels in a packet tag from the source's IP layer to the destination's.
+ * delay travels in a packet tag from the source's IP layer to the destination's. The one
+ * per-flow table (the last delay of every flow, for jitter) forgets a flow once it has been
+ * silent for Monitor::kFlowIdleNs, so it holds the flows of the last seconds, not every flow
+ * of the episode.
  */
 #ifndef PACKERL_MONITOR_H
 #define PACKERL_MONITOR_H
@@ -65,7 +68,23 @@ class Monitor
     /// Write the step's state to `out` (at the step's end) and reset the per-step counters.
     void Write(const OutputView& out);
 
+    /**
+     * A flow (node pair and ports) with no packet sent or delivered for this long is forgotten:
+     * its next packet starts a new jitter series, as the first packet of a flow does. 1 s of
+     * simulated time is TCP's minimum retransmission timeout in ns-3 (and RFC 6298): a flow
+     * silent that long has lost its delay history (its queues have changed), and without
+     * forgetting, the table would keep an entry for every flow the episode ever had.
+     */
+    static constexpr int64_t kFlowIdleNs = 1'000'000'000;
+
   private:
+    /// Jitter state of one flow.
+    struct FlowState
+    {
+        int64_t lastDelayNs = -1; //!< delay of its last delivered packet, -1 before the first
+        int64_t lastSeenNs = 0;   //!< when it last sent or delivered a packet
+    };
+
     struct EdgeState
     {
         Ptr<Queue<Packet>> queue;
@@ -100,6 +119,8 @@ class Monitor
     /// A frame dropped on directed edge `edge`: counts for the edge and for `reasonBytes`.
     void CountEdgeDrop(uint32_t edge, Ptr<const Packet> framed, double& reasonBytes);
     void CountSent(uint32_t node, int32_t dst, uint32_t bytes);
+    /// Drop the flows silent for kFlowIdleNs (checked at most once per kFlowIdleNs).
+    void ForgetIdleFlows(int64_t nowNs);
 
     uint32_t m_n;
     Ptr<OddRoutingTable> m_table;
@@ -125,9 +146,9 @@ class Monitor
     std::vector<double> m_tmSent;     //!< [N][N]
     std::vector<double> m_tmReceived; //!< [N][N]
 
-    // flows, for jitter: (src node, dst node, src port, dst port) -> index
-    std::unordered_map<uint64_t, uint32_t> m_flowIndex;
-    std::vector<int64_t> m_lastDelayNs;
+    // flows, for jitter: (src node, dst node, src port, dst port) -> state
+    std::unordered_map<uint64_t, FlowState> m_flows;
+    int64_t m_lastForgetNs = 0;
 };
 
 } // namespace odd
