@@ -441,6 +441,29 @@ def test_simulator_interface_errors():
     sim.close()
 
 
+def test_vector_env_and_paper_wrappers_run_the_fluid_env_unchanged():
+    from packerl.fluid import PackeRLFluidEnv
+    from packerl.vector import PackeRLVectorEnv
+    from packerl.wrappers import paper_wrappers
+
+    kw = dict(topology="nx-XS", traffic="udp_medium", episode_steps=3)
+    venv = PackeRLVectorEnv([lambda: paper_wrappers(PackeRLFluidEnv(**kw))] * 2)
+    obs, _ = venv.reset(seed=[10, 11])
+    assert obs["edge_attr"].shape[-1] == 40  # 10 features x 4 stacked
+    single = PackeRLFluidEnv(**kw)
+    single_obs, _ = single.reset(seed=11)
+    rewards = []
+    for _ in range(3):
+        actions = np.stack([venv.action_space.sample()[0]] * 2)
+        obs, r, _, trunc, _ = venv.step(actions)
+        _, r1, _, _, _ = single.step(actions[1])
+        rewards.append((r[1], r1))
+    assert trunc.all()
+    assert [a for a, _ in rewards] == pytest.approx([b for _, b in rewards])
+    venv.close()
+    single.close()
+
+
 @pytest.mark.parametrize("name", ["packerl.fluid", "packerl.fluid.model"])
 def test_docstring_examples_run(name):
     import doctest
