@@ -41,6 +41,8 @@ from policies.guard import record_ranges
 from policies.runs import TamperedRunError, load_run
 
 RESULTS = Path(__file__).resolve().parent / "results"
+MAX_CHANGE = 0.1  # share of next-hop entries the wrapped policy may change per step
+MAX_DROP_RATIO = 0.15  # a step with more drops is degraded (3 in a row: fallback)
 CHECKPOINT = (RESULTS / "sweeps" / "repro_train" / "trials" / "fieldlines__nx-XS__flex__seed0"
               / "train" / "fieldlines__nx-XS__flex__seed0")
 
@@ -72,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()
     t0 = time.time()
 
-    wrapped = {"random_nh": "random_nh"}
-    if CHECKPOINT.is_dir():
-        run = copy_checkpoint(CHECKPOINT, work / "fieldlines_run")
+    wrapped = {"random_nh": "random_nh", "random_lw": "random_lw"}
+    if CHECKPOINT.is_dir():  # one directory per iteration: results never mix checkpoints
+        run = copy_checkpoint(CHECKPOINT, work / "fieldlines_copy")
         state = json.loads((run / "state.json").read_text())
+        named = work / f"fieldlines_iter{state['iteration']}"
+        shutil.rmtree(named, ignore_errors=True)
+        run = run.rename(named)
         wrapped["fieldlines"] = str(run)
     else:
         state = None
@@ -94,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     guards = {}
     for key, inner in wrapped.items():
         guarded = (f"guard:{inner},ranges={ranges_path},range_margin=0.25,budget_ms=1000,"
-                   f"max_change=0.25,"
-                   f"max_drop_ratio=0.2,degraded_steps=3,recovery_steps=5,"
+                   f"max_change={MAX_CHANGE},max_drop_ratio={MAX_DROP_RATIO},"
+                   f"degraded_steps=3,recovery_steps=5,"
                    f"audit={work / 'audit' / (key + '_guard')}")
         shadow = f"guard:{inner},mode=shadow,audit={work / 'audit' / (key + '_shadow')}"
         policies += [inner, guarded, shadow]
@@ -106,9 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     result = guard_comparison(policies, args.topology, args.traffic, args.episodes, args.seed,
                               work / "results", episode_steps=args.steps)
 
-    timeline_key = "fieldlines" if "fieldlines" in guards else "random_nh"
-    logs = load_audit_logs([work / "audit" / f"{timeline_key}_guard" / "weibull"])
-    header, steps = max(logs, key=lambda log: sum(len(r["events"]) for r in log[1]))
+    def events(log):
+        return sum(len(r["events"]) for r in log[1])
+
+    timeline_key, (header, steps) = max(
+        ((key, log) for key in guards
+         for log in load_audit_logs([work / "audit" / f"{key}_guard" / "weibull"])),
+        key=lambda item: events(item[1]))
     png = plot_timeline(header, steps, RESULTS / "guard_demo.png",
                         title=f"{guard_label(guards[timeline_key][0])} on {args.topology} / "
                               f"{args.traffic} with link failures, episode seed "
@@ -138,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
           "", f"FieldLines checkpoint: {state}." if state else "No FieldLines checkpoint.", "",
           f"Guard options: input ranges from {ranges.source} (margin 25% of each range), "
           "inference budget 1000 ms (FieldLines takes ~150-350 ms per step on this loaded "
-          "machine), at most 25% of next-hop entries changed per step, fallback to EIGRP after 3 "
-          "steps with a drop ratio above 0.2, back after 5 healthy steps.", ""]
+          f"machine), at most {MAX_CHANGE:.0%} of next-hop entries changed per step, fallback "
+          f"to EIGRP after 3 steps with a drop ratio above {MAX_DROP_RATIO}, back after 5 "
+          "healthy steps. Random (NH) tables loop; Random (LW) tables are loop-free shortest "
+          "paths over random weights.", ""]
     for key, comp in result["comparisons"].items():
         md += [f"## Link failures: {key}", "", format_guard_comparison(comp), "",
                "What the guards did (from their audit logs):", "",

@@ -111,13 +111,13 @@ def format_audit_summaries(summaries: dict[str, dict[str, Any]]) -> str:
             *(f"{c} failed" for c in CHECKS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in summaries.items():
-        cells = [guard_label(name), s["mode"], str(s["steps"]), f"{s['wrapped_routed']:.0%}",
+        cells = [guard_label(name), s["mode"], str(s["steps"]), f"{s['wrapped_routed']:.1%}",
                  "n/a" if s["agreement"] is None else f"{s['agreement']:.1%}",
-                 f"{s['would_change_rate']:.0%}", f"{s['would_change_entries']:.1%}",
+                 f"{s['would_change_rate']:.1%}", f"{s['would_change_entries']:.1%}",
                  format_number(s["fallbacks_per_100_steps"]),
                  ", ".join(f"{k} {v}" for k, v in s["fallback_reasons"].items()) or "-",
                  str(s["recoveries"]),
-                 *(f"{s['check_failure_rate'][c]:.0%}" for c in CHECKS)]
+                 *(f"{s['check_failure_rate'][c]:.1%}" for c in CHECKS)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
