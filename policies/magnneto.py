@@ -34,9 +34,9 @@ paper's Appendix B.8: 8 and 0.5.)
 one episode per update, 3 epochs of minibatches of 25 steps, discount 0.95, GAE lambda 0.9,
 clip 0.2, value loss x0.5, entropy bonus 0.001, normalised advantages, gradient norm clipped
 to 1, Adam (lr 3e-4, beta1 0.9, eps 0.1). :func:`train` samples a topology (NSFNet or
-GEANT2), a TM and initial weights per episode, checkpoints every ``checkpoint_every`` episodes
-and resumes from the run directory's checkpoint, writing the learning curve to
-``curve.csv``.
+GEANT2), a TM of sent bytes and initial weights per episode, checkpoints every
+``checkpoint_every`` episodes and resumes from the run directory's checkpoint, writing the
+learning curve to ``curve.csv``.
 
 Example:
     >>> import numpy as np, torch
@@ -65,15 +65,17 @@ import torch
 from torch import Tensor, nn
 
 import synnet
-from packerl.fluid import FluidNetwork
-from packerl.routing import next_hops_from_weights
+from packerl.fluid import FluidNetwork, FluidSimulator
+from packerl.routing import eigrp_weights, next_hops_from_weights
 
 __all__ = [
     "INITIAL_WEIGHTS", "PPO_DEFAULTS", "MagnnetoActor", "MagnnetoCritic", "MagnnetoMPNN",
     "MagnnetoTask", "PPOSettings", "horizon_of", "line_digraph", "load_actor",
-    "mean_traffic_matrix", "optimise", "train",
+    "optimise", "sent_traffic_matrix", "train",
 ]
 
+#: steps (of 5 ms) of the scenario each training episode's TM is averaged over
+TM_STEPS = 20
 #: the range of the random integer link weights an episode starts from (inclusive)
 INITIAL_WEIGHTS = (1, 4)
 #: episode lengths of the original for its named topologies; others: 2.75 per directed link
@@ -213,13 +215,24 @@ class MagnnetoCritic(nn.Module):
 # --------------------------------------------------------------------------------- the task
 
 
-def mean_traffic_matrix(scenario: synnet.Scenario) -> np.ndarray:
-    """(N, N) mean bytes per step each (source, destination) pair sends in ``scenario``: the
-    TM a MAGNNETO training episode optimises for."""
-    n = scenario.topology.num_nodes
-    d = scenario.demands
+def sent_traffic_matrix(scenario: synnet.Scenario) -> np.ndarray:
+    """(N, N) mean IP bytes per step each (source, destination) pair SENDS in ``scenario``
+    when the fluid model routes it with EIGRP: the TM a MAGNNETO training episode optimises
+    (the packet env gives MAGNNETO the last step's TM of sent bytes, Section 6.1, so training
+    sees the same kind of matrix; the demands' raw sizes would be dominated by heavy-tailed
+    flows that never finish within an episode)."""
+    topo = scenario.topology
+    n = topo.num_nodes
+    edges = np.asarray(topo.edges).reshape(-1, 2)
+    edge_index = np.concatenate([edges.T, edges[:, ::-1].T], axis=1)
+    w = eigrp_weights(topo.datarate_bps, topo.delay_ms)
+    table = next_hops_from_weights(n, edge_index, np.concatenate([w, w]))
+    sim = FluidSimulator(check_inputs=False)
+    sim.reset(topo, {"step_ms": scenario.step_ms})
     tm = np.zeros((n, n))
-    np.add.at(tm, (d["src"], d["dst"]), d["bytes"].astype(np.float64))
+    for t in range(scenario.steps):
+        tm += sim.step(table if t == 0 else None, scenario.step_demands(t),
+                       scenario.step_failures(t)).tm_sent
     return tm / scenario.steps
 
 
@@ -447,7 +460,8 @@ def train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str] =
     resuming from ``run_dir/checkpoint.pt`` if it exists (same arguments required).
 
     Each episode draws a topology from ``topologies`` (synnet presets), a synnet scenario of
-    ``traffic`` on it whose mean per-step TM (:func:`mean_traffic_matrix`) it optimises, and
+    ``traffic`` of ``TM_STEPS`` steps on it whose mean per-step TM of sent bytes
+    (:func:`sent_traffic_matrix`) it optimises, and
     the initial weights; then one PPO update. ``run_dir`` gets ``config.json``,
     ``checkpoint.pt`` (models, optimiser, RNG states, curve) and ``curve.csv`` (one row per
     episode: the MLU before, at the end and the lowest, the return and the losses).
@@ -474,10 +488,12 @@ def train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str] =
 
 def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str], traffic: str,
            seed: int, settings: PPOSettings, checkpoint_every: int, horizon: int | None,
-           actor_kwargs: dict[str, Any] | None) -> list[dict[str, Any]]:
+           actor_kwargs: dict[str, Any] | None, tm_steps: int = TM_STEPS
+           ) -> list[dict[str, Any]]:
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     config = {"topologies": list(topologies), "traffic": traffic, "seed": seed,
+              "tm": f"sent bytes, fluid model, EIGRP, mean of {tm_steps} steps",
               "settings": asdict(settings), "horizon": horizon,
               "actor_kwargs": actor_kwargs or {}}
     cfg_path, ckpt_path = run / "config.json", run / "checkpoint.pt"
@@ -510,7 +526,7 @@ def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str],
     while len(curve) < episodes:
         name = str(topologies[int(rng.integers(len(topologies)))])
         scenario = synnet.generate(topology=name, traffic=traffic, link_failures=None,
-                                   steps=100, seed=int(rng.integers(2**31 - 1)))
+                                   steps=tm_steps, seed=int(rng.integers(2**31 - 1)))
         topo = scenario.topology
         label = topo.name or name
         key = (label, np.asarray(topo.edges).tobytes(), np.asarray(topo.datarate_bps).tobytes())
@@ -518,7 +534,7 @@ def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str],
             networks = {key: FluidNetwork(topo.num_nodes, topo.edges, topo.datarate_bps,
                                           topo.delay_ms, scenario.step_ms),
                         **{k: v for k, v in networks.items() if k[0] in _NAMED_HORIZONS}}
-        task = MagnnetoTask(networks[key], mean_traffic_matrix(scenario), rng,
+        task = MagnnetoTask(networks[key], sent_traffic_matrix(scenario), rng,
                             horizon=horizon, name=label)
         ep, last = _rollout(actor, critic, task, gen, settings)
         stats = _update(actor, critic, opt, task, ep, last, settings, rng)
