@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n\n".join([
         f"Run directory `{args.run_dir}`, seed {args.seed}, topologies "
         f"{', '.join(args.topologies)}, TMs: mean per-step sent bytes of "
-        f"`{args.traffic}` scenarios (fluid model, EIGRP); {len(curve)} episodes done ({seconds:.0f} s in this invocation, one "
+        f"`{args.traffic}` scenarios (fluid model, EIGRP); {len(curve)} episodes done "
+        f"({seconds:.0f} s in this invocation, one "
         "torch thread). MLU = maximum link utilisation of the episode's TM in the fluid "
         "model (no capacity limit); return = initial - final MLU.",
         curve_table(curve, args.block),
