@@ -287,9 +287,9 @@ def _compare(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     try:
         sweep = load_sweep(args.file)
-    except (FileNotFoundError, SweepConfigError) as exc:
+        trials = sweep.trials(args.only)
+    except (FileNotFoundError, SweepConfigError, ValueError) as exc:
         args.usage_error(str(exc))
-    trials = sweep.trials()
     if args.dry_run:
         for t in trials:
             train = (f"model from sweep {t.models_from}; " if t.models_from else

@@ -136,7 +136,22 @@ class Sweep:
                      for t in ev["topologies"] for tr in ev["traffics"]
                      for f in ev["link_failures"])
 
-    def trials(self) -> list[Trial]:
+    def trials(self, only: list[str] | None = None) -> list[Trial]:
+        """The sweep's trials in file order (only those with an id in ``only`` if given).
+
+        Raises:
+            ValueError: ``only`` names a trial id the sweep does not have.
+        """
+        out = self._all_trials()
+        if only is None:
+            return out
+        unknown = sorted(set(only) - {t.trial_id for t in out})
+        if unknown:
+            raise ValueError(f"unknown trial id(s) {unknown}; valid: "
+                             f"{sorted(t.trial_id for t in out)}")
+        return [t for t in out if t.trial_id in only]
+
+    def _all_trials(self) -> list[Trial]:
         out = []
         common = {"cells": self.cells(), "episode_steps": int(self.evaluation["episode_steps"]),
                       "eval_seed": int(self.evaluation["seed"]), "cpus": self.cpus_per_trial}
@@ -484,13 +499,7 @@ def run_sweep(sweep: Sweep, out: str | os.PathLike, *, backend: str = "auto",
     import yaml
 
     _atomic_write(root / "sweep.yaml", yaml.safe_dump(sweep.source, sort_keys=False))
-    trials = sweep.trials()
-    if only is not None:
-        known = {t.trial_id for t in trials}
-        unknown = sorted(set(only) - known)
-        if unknown:
-            raise ValueError(f"unknown trial id(s) {unknown}; valid: {sorted(known)}")
-        trials = [t for t in trials if t.trial_id in only]
+    trials = sweep.trials(only)
     skipped, todo = [], []
     for t in trials:  # fail early when a model to evaluate is missing
         if t.models_from and not (root / "trials" / t.trial_id / DONE).exists():
