@@ -150,6 +150,12 @@ def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "fieldlines__nx-XS__flex__seed1: train 3 iterations on nx-XS/flex" in out
     assert "3 trial(s)" in out and not (tmp_path / "smoke").exists()
+    only = "fieldlines__nx-XS__flex__seed1"
+    assert main(["sweep", str(good), "--dry-run", "--out", str(tmp_path), "--only", only]) == 0
+    out = capsys.readouterr().out
+    assert only in out and "seed0" not in out and "eigrp" not in out and "1 trial(s)" in out
+    assert main(["sweep", str(good), "--dry-run", "--only", "fieldlines__seed9"]) == 2
+    assert "unknown trial id(s) ['fieldlines__seed9']" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["fig3", "fig3_smoke", "fig4", "fig4_smoke", "fig5",

@@ -138,7 +138,20 @@ def test_hang_times_out_and_kills(inject_fault):
         check_usable_after_failure(sim)
 
 
-def test_keyboard_interrupt_while_waiting_kills_the_simulator(inject_fault):
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt, as in an interactive Python, for the test's duration.
+
+    A process started in the background by a non-interactive shell (``cmd &`` in a script, many
+    CI runners) inherits SIGINT ignored; Python then installs no handler of its own and
+    ``_thread.interrupt_main`` does nothing, so the test would only see the timeout.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_keyboard_interrupt_while_waiting_kills_the_simulator(inject_fault, ctrl_c_raises):
     inject_fault("hang@0")
     sim = Simulator(timeout=60)
     sim.reset(TOPO, seed=1)
