@@ -51,14 +51,7 @@ def check_policy_name(name: str) -> str:
             check_policy_name(config.inner)
         except ValueError as exc:
             raise ValueError(f"guard spec `{name}`: the wrapped policy: {exc}") from None
-        try:
-            fallback = entry(config.fallback)
-        except ValueError as exc:
-            raise ValueError(f"guard spec `{name}`: the fallback: {exc}") from None
-        if fallback.learned or fallback.action_type != "next_hop":
-            raise ValueError(f"guard spec `{name}`: the fallback must be a registered "
-                             f"baseline producing next hops, e.g. eigrp; got "
-                             f"`{config.fallback}`")
+        check_guard_fallback(name)
         return name
     if is_learned_model(name):
         return name
@@ -70,6 +63,19 @@ def check_policy_name(name: str) -> str:
         raise ValueError(f"`{name}` must be trained first: run `packerl train --policy {name}` "
                          "and pass its run directory")
     return name
+
+
+def check_guard_fallback(spec: str) -> None:
+    """Raise ``ValueError`` unless the guard spec's fallback is a registered baseline that
+    produces next hops (the guard installs its tables as they are)."""
+    config = parse_guard_spec(spec)
+    try:
+        fallback = entry(config.fallback)
+    except ValueError as exc:
+        raise ValueError(f"guard spec `{spec}`: the fallback: {exc}") from None
+    if fallback.learned or fallback.action_type != "next_hop":
+        raise ValueError(f"guard spec `{spec}`: the fallback must be a registered baseline "
+                         f"producing next hops, e.g. eigrp; got `{config.fallback}`")
 
 
 def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> Policy:
@@ -108,4 +114,5 @@ def _wrapped_policy(name: str, env: Any, seed: int | None) -> Policy:
     return make_policy(name, env, seed=seed)
 
 
-__all__ = ["check_policy_name", "is_learned_model", "make_policy", "policy_slug"]
+__all__ = ["check_guard_fallback", "check_policy_name", "is_learned_model", "make_policy",
+           "policy_slug"]

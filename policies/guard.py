@@ -237,6 +237,20 @@ class GuardConfig:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
+    def spec(self) -> str:
+        """The spec string of this configuration; :func:`parse_guard_spec` inverts it.
+
+        Raises:
+            GuardSpecError: the wrapped policy or a text option contains a comma.
+        """
+        parts = [self.inner]
+        for key, value in self.options().items():
+            text = "+".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(f"{key}={text}")
+        if any("," in p.split("=", 1)[-1] for p in parts):
+            raise GuardSpecError(f"a guard spec cannot hold a comma in a value: {parts}")
+        return GUARD_PREFIX + ",".join(parts)
+
 
 #: option name -> parser of its text (each raises ValueError saying what it expects)
 _OPTIONS: dict[str, Any] = {

@@ -28,6 +28,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +145,9 @@ def guard_comparison(policies: list[str], topology: str, traffic: str, episodes:
         for policy in policies:
             spec = policy
             if is_guard_spec(policy) and parse_guard_spec(policy).audit is not None:
-                audit_dir = Path(parse_guard_spec(policy).audit) / key
-                spec = re.sub(r"audit=[^,]*", f"audit={audit_dir}", policy)
+                config = parse_guard_spec(policy)
+                audit_dir = Path(config.audit) / key
+                spec = replace(config, audit=str(audit_dir)).spec()
             runs.append(evaluate(spec, topology, traffic, episodes, seed,
                                  Path(out_dir) / key, link_failures=failures,
                                  episode_steps=episode_steps, workers=workers, progress=False))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from packerl.app.compare import ABSOLUTE_METRICS, RATIO_METRICS, Comparison, format_number
-from policies.registry import policy_label
+from policies.guard import guard_label
 
 
 def plot_comparison(comparisons: list[Comparison], path: str | os.PathLike) -> Path:
@@ -49,10 +49,10 @@ def plot_comparison(comparisons: list[Comparison], path: str | os.PathLike) -> P
                 ax.text(j, len(RATIO_METRICS) + k, format_number(comp.means[p][m]), ha="center",
                         va="center", fontsize=8)
         ax.set_xticks(range(len(comp.policies)),
-                      [f"{policy_label(p)}\n({comp.episodes[p]} ep.)" for p in comp.policies],
+                      [f"{guard_label(p)}\n({comp.episodes[p]} ep.)" for p in comp.policies],
                       fontsize=8)
         ax.set_yticks(range(len(rows)), rows, fontsize=8)
-        ax.set_title(f"{comp.title} (relative to {policy_label(comp.reference)}; "
+        ax.set_title(f"{comp.title} (relative to {guard_label(comp.reference)}; "
                      "2nd line: absolute)", fontsize=9)
         ax.axhline(len(RATIO_METRICS) - 0.5, color="black", linewidth=0.8)
     fig.tight_layout()

@@ -21,8 +21,10 @@ Aggregation, per (policy, topology, traffic, link failures) cell of the evaluati
 
 Outputs in ``OUT`` (default ``RESULTS_DIR/report``): ``summary.csv`` (long format, one row
 per policy x cell x metric), ``tables.md`` (Figure 3/5/6 style: policy x metric per cell, and
-Figure 4 style traffic grids), ``heatmap_*.png``, ``grid_*.png``, ``learning_curves.png`` and
-``index.md`` linking them all.
+Figure 4 style traffic grids), ``heatmap_*.png``, ``grid_*.png``, ``learning_curves.png``,
+for sweeps with guard specs ``guards.md`` (:func:`guard_tables`: what each guard's audit logs
+say, per cell) and ``timeline_*.png`` (one episode per guard), and ``index.md`` linking them
+all.
 """
 
 from __future__ import annotations
@@ -41,7 +43,15 @@ import numpy as np
 from packerl.app.compare import ABSOLUTE_METRICS, RATIO_METRICS, ratio
 from packerl.app.compare import format_number as _fmt
 from packerl.app.results import load_config, load_episodes
-from policies.registry import display_rank, policy_label
+from packerl.app.guard_report import (
+    audit_summary,
+    format_audit_summaries,
+    load_audit_logs,
+    plot_timeline,
+)
+from policies.factory import policy_slug
+from policies.guard import guard_label, is_guard_spec, parse_guard_spec
+from policies.registry import display_rank
 
 #: the reference policy when the sweep file names none
 DEFAULT_REFERENCE = "eigrp"
@@ -72,6 +82,8 @@ class TrialResult:
     #: cell -> metric -> {episode reset seed: value} (for the paired bootstrap)
     values: dict[tuple[str, str, str], dict[str, dict[int, float]]] = field(default_factory=dict)
     train_run: Path | None = None
+    #: cell -> the guard's audit-log directory (guard specs evaluated with ``audit=``)
+    audits: dict[tuple[str, str, str], Path] = field(default_factory=dict)
 
 
 def _cell_key(cfg: dict[str, Any]) -> tuple[str, str, str]:
@@ -100,7 +112,12 @@ def load_trials(results: str | os.PathLike) -> list[TrialResult]:
             rows = load_episodes(run.parent)
             if not rows:
                 continue
-            key = _cell_key(load_config(run.parent))
+            config = load_config(run.parent)
+            key = _cell_key(config)
+            if is_guard_spec(config["policy"]):
+                audit = parse_guard_spec(config["policy"]).audit
+                if audit is not None and Path(audit).is_dir():
+                    tr.audits[key] = Path(audit)
             tr.episodes[key] = len(rows)
             tr.means[key] = {m: _nanmean([r[m] for r in rows]) for m, _ in METRICS}
             tr.values[key] = {m: {int(r["seed"]): float(r[m]) for r in rows} for m, _ in METRICS}
@@ -261,7 +278,7 @@ def _split_traffic(name: str) -> tuple[str, str] | None:
 
 def markdown_tables(rows: list[dict[str, Any]], sweep: str,
                     reference_policy: str = DEFAULT_REFERENCE) -> str:
-    ref = policy_label(reference_policy)
+    ref = guard_label(reference_policy)
     idx = _index(rows)
     cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
                    key=_traffic_rank)
@@ -288,7 +305,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
                 if first is None:
                     continue
                 n = first["better_half_seeds"] if half else first["seeds"]
-                cells_ = [policy_label(p), str(n), str(first["episodes_per_seed"])]
+                cells_ = [guard_label(p), str(n), str(first["episodes_per_seed"])]
                 cells_ += [_value_cell(idx[(*cell, p, m)], half) for m, _ in METRICS]
                 lines.append("| " + " | ".join(cells_) + " |")
             lines.append("")
@@ -300,7 +317,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
             for m, label in METRICS:
                 if m not in RELATIVE:
                     continue
-                lines += [f"### {policy_label(p)}: {label}", "",
+                lines += [f"### {guard_label(p)}: {label}", "",
                           "| protocol | " + " | ".join(LEVELS) + " |",
                           "|---|" + "---|" * len(LEVELS)]
                 for proto in PROTOCOLS:
@@ -378,7 +395,7 @@ def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
                 ax.text(j, i, text, ha="center", va="center", fontsize=7,
                         color=_ink(score[i, j]))
         ax.imshow(np.ma.masked_invalid(score), cmap=cmap, norm=Normalize(-1, 1), aspect="auto")
-        ax.set_xticks(range(len(ps)), [policy_label(p) for p in ps], fontsize=7, rotation=30)
+        ax.set_xticks(range(len(ps)), [guard_label(p) for p in ps], fontsize=7, rotation=30)
         ax.set_yticks(range(len(METRICS)), [label for _, label in METRICS], fontsize=7)
         ax.axhline(len(RELATIVE) - 0.5, color="black", linewidth=0.8)
         ax.set_title(_cell_title(cell), fontsize=8)
@@ -415,9 +432,9 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
         ax.set_xticks(range(len(LEVELS)), ["low", "med.", "high", "v. high"], fontsize=7)
         ax.set_yticks(range(len(PROTOCOLS)), ["UDP", "TCP/UDP", "TCP"], fontsize=7)
         ax.set_title(label, fontsize=8)
-    fig.suptitle(f"{policy_label(policy)} on {topology}"
+    fig.suptitle(f"{guard_label(policy)} on {topology}"
                  f"{'' if failures == 'none' else ' with failures'}: relative to "
-                 f"{policy_label(reference_policy)} "
+                 f"{guard_label(reference_policy)} "
                  "(2nd line: absolute mean; better half of seeds)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -444,7 +461,7 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
                     ax.plot([int(r["timesteps"]) for r in data],
                             [float(r["return"]) for r in data], marker="o", markersize=3,
                             label=f"seed {t.seed}")
-        ax.set_title(f"{policy_label(p)}: evaluation return", fontsize=9)
+        ax.set_title(f"{guard_label(p)}: evaluation return", fontsize=9)
         ax.set_xlabel("training steps", fontsize=8)
         ax.set_ylabel("episode return (goodput MB)", fontsize=8)
         ax.legend(fontsize=7)
@@ -455,6 +472,49 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
 
 
 # ---------------------------------------------------------------------------------- report
+
+
+def guard_tables(trials: list[TrialResult]) -> str:
+    """Per cell, a table of :func:`~packerl.app.guard_report.audit_summary` over every
+    guard trial's audit logs (a policy's seeds pooled); empty if no trial has any."""
+    logs: dict[tuple, dict[str, list]] = {}
+    for t in trials:
+        for cell, audit in t.audits.items():
+            logs.setdefault(cell, {}).setdefault(t.policy, []).extend(load_audit_logs([audit]))
+    lines = []
+    for cell in sorted(logs, key=_traffic_rank):
+        summaries = {p: audit_summary(v) for p, v in sorted(logs[cell].items(),
+                                                           key=lambda kv: display_rank(kv[0]))
+                     if v}
+        if summaries:
+            lines += [f"## {_cell_title(cell)}", "", format_audit_summaries(summaries), ""]
+    if not lines:
+        return ""
+    return "\n".join(["# Guards: what the audit logs say", "",
+                      ("Agreement: share of next-hop entries where the wrapped policy's table "
+                       "equals the fallback's. Would change: share of steps (and of entries) "
+                       "in which the guarded decision differs from the installed table. "
+                       "Check columns: share of steps in which the check failed."), "",
+                      *lines])
+
+
+def plot_guard_timelines(trials: list[TrialResult], out: Path) -> list[tuple[str, Path]]:
+    """One timeline plot per guard policy: the first audit log of its first trial's first
+    cell (with link failures if it has such a cell)."""
+    done: list[tuple[str, Path]] = []
+    for t in trials:
+        if not t.audits or t.policy in {p for p, _ in done}:
+            continue
+        cell = sorted(t.audits, key=lambda c: (c[2] == "none", _traffic_rank(c)))[0]
+        found = load_audit_logs([t.audits[cell]])
+        if not found:
+            continue
+        header, steps = found[0]
+        png = plot_timeline(header, steps, out / f"timeline_{policy_slug(t.policy)}.png",
+                            title=f"{guard_label(t.policy)}: {_cell_title(cell)}, "
+                                  f"episode seed {header.get('seed')}")
+        done.append((t.policy, png))
+    return done
 
 
 def sweep_reference(results: Path) -> str:
@@ -486,7 +546,7 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     out.mkdir(parents=True, exist_ok=True)
     trials = load_trials(results)
     reference = reference or sweep_reference(results)
-    ref = policy_label(reference)
+    ref = guard_label(reference)
     rows = aggregate(trials, reference)
     name = results.resolve().name
     files: list[tuple[str, str]] = []
@@ -514,10 +574,17 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
                           "policies x metrics per traffic (Figures 3/5/6 style)")))
             if (topo, fail) in grid_groups:
                 for p in sorted({r["policy"] for r in rows} - {reference}, key=display_rank):
-                    fname = f"grid_{stem}_{p}.png"
+                    fname = f"grid_{stem}_{policy_slug(p)}.png"
                     plot_grid(rows, out / fname, topo, fail, p, reference)
-                    files.append((fname, (f"{policy_label(p)} on {topo}: traffic grid "
+                    files.append((fname, (f"{guard_label(p)} on {topo}: traffic grid "
                                   "(Figure 4 style)")))
+    guards = guard_tables(trials)
+    if guards:
+        (out / "guards.md").write_text(guards + "\n")
+        files.append(("guards.md", "what the guards did: shadow agreement, would-have-changed "
+                      "rates, fallbacks and their reasons, check failures (from the audit logs)"))
+        for policy, png in plot_guard_timelines(trials, out):
+            files.append((png.name, f"{guard_label(policy)}: timeline of one episode"))
     curves = plot_learning_curves(trials, out / "learning_curves.png")
     if curves is not None:
         files.append((curves.name, "learning curves (evaluation return during training)"))
@@ -535,5 +602,5 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     return out / "index.md"
 
 
-__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "bootstrap_ratio_ci", "load_trials",
-           "report", "sweep_reference"]
+__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "bootstrap_ratio_ci", "guard_tables",
+           "load_trials", "plot_guard_timelines", "report", "sweep_reference"]

@@ -17,6 +17,8 @@ The sweep file (see ``experiments/sweeps/*.yaml``)::
       - eigrp
       - {name: fieldlines, train: {topology: nx-XS, traffic: flex}}
       - {name: mslim, models_from: fig3}  # evaluate the models sweep `fig3` trained
+      - guard:random_nh,max_change=0.2    # a guard spec (policies.guard) around a baseline
+      - {name: "guard:fieldlines,mode=shadow", models_from: fig3}  # ... around trained models
     seeds: [0, 1]                     # training seeds of the learned policies
     training:                         # TrainConfig fields shared by all learned policies
       iterations: 100
@@ -44,6 +46,14 @@ A learned policy with ``models_from: <sweep name>`` is not trained again: its tr
 the models of the same trial ids of that sweep (in the same ``--out`` directory), so the
 paper's Figures 3-6 share one set of training runs.
 
+A guard spec (:mod:`policies.guard`) is a policy like any other. Around a baseline or a
+trained run directory it is one trial (its id: :func:`policies.factory.policy_slug`); around
+a registered learned policy it needs ``models_from`` and has one trial per seed, which guards
+the model of the other sweep's trial ``<policy>__<topology>__<traffic>__seed<s>``. The sweep
+writes each guard trial's audit logs (one JSON lines file per episode) to
+``trials/<trial-id>/audit/<topology>__<traffic>__<failures>/``; ``packerl report`` summarises
+them.
+
 Re-running the same command skips finished trials; an unfinished one resumes its training
 from the last checkpoint and its evaluations from the last finished episode.
 
@@ -61,13 +71,15 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from packerl.app.evaluate import evaluate
 from packerl.app.training import TrainConfig, check_rollout_memory, strict_train_config, train
 from packerl.sim.launcher import main_process_alive, pool_worker_init
+from policies.factory import check_guard_fallback, check_policy_name, policy_slug
+from policies.guard import GuardSpecError, is_guard_spec, parse_guard_spec
 from policies.registry import entry, names
 from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESETS
 
@@ -75,7 +87,7 @@ TOP_KEYS = ("name", "description", "reference", "policies", "seeds", "training",
             "resources")
 EVAL_KEYS = ("topologies", "traffics", "link_failures", "episodes", "episode_steps", "seed")
 RESOURCE_KEYS = ("cpus_per_trial", "max_retries")
-DONE, FAILED, TRIAL_FILE = "DONE", "FAILED", "trial.json"
+DONE, FAILED, TRIAL_FILE, AUDIT_DIR = "DONE", "FAILED", "trial.json", "audit"
 
 
 class SweepConfigError(ValueError):
@@ -93,6 +105,11 @@ class EvalCell:
     traffic: str
     link_failures: str | None
     episodes: int
+
+    @property
+    def name(self) -> str:
+        """``<topology>__<traffic>__<failures>``: the cell's directory name."""
+        return f"{self.topology}__{self.traffic}__{self.link_failures or 'none'}"
 
 
 @dataclass(frozen=True)
@@ -157,16 +174,31 @@ class Sweep:
                       "eval_seed": int(self.evaluation["seed"]), "cpus": self.cpus_per_trial}
         for p in self.policies:
             name = p["name"]
-            if not entry(name).learned:
-                out.append(Trial(trial_id=name, policy=name, seed=None, train=None, **common))
+            learned = learned_policy_of(name)
+            if learned is None:
+                out.append(Trial(trial_id=policy_slug(name), policy=name, seed=None,
+                                 train=None, **common))
                 continue
             for seed in self.seeds:
-                train = {**self.training, **p.get("train", {}), "policy": name,
+                train = {**self.training, **p.get("train", {}), "policy": learned,
                          "seed": int(seed)}
-                out.append(Trial(trial_id=f"{name}__{train['topology']}__{train['traffic']}"
-                                 f"__seed{seed}", policy=name, seed=int(seed), train=train,
+                out.append(Trial(trial_id=learned_trial_id(name, train), policy=name,
+                                 seed=int(seed), train=train,
                                  models_from=p.get("models_from"), **common))
         return out
+
+
+def learned_policy_of(name: str) -> str | None:
+    """The registered learned policy a (valid) sweep policy trains or loads: ``name`` itself,
+    or the one a guard spec wraps; None for baselines, trained runs and guards of those."""
+    inner = parse_guard_spec(name).inner if is_guard_spec(name) else name
+    return inner if inner in names() and entry(inner).learned else None
+
+
+def learned_trial_id(name: str, train: Mapping[str, Any]) -> str:
+    """The trial id of a learned policy's (or its guard's) trial: ``<policy slug>__<training
+    topology>__<training traffic>__seed<seed>``."""
+    return f"{policy_slug(name)}__{train['topology']}__{train['traffic']}__seed{train['seed']}"
 
 
 def _fail(where: str, message: str) -> SweepConfigError:
@@ -195,6 +227,25 @@ def _str_list(where: str, value: Any, valid: Callable[[str], bool], what: str,
         if not isinstance(v, str) or not valid(v):
             raise _fail(where, f"unknown {what} {v!r}; valid: {names}")
     return list(dict.fromkeys(value))
+
+
+def _check_guard(where: str, spec: str, models_from: Any) -> None:
+    """A sweep's guard spec: valid, no ``audit`` (the sweep chooses where its logs go), and
+    ``models_from`` exactly when it wraps a registered learned policy."""
+    try:
+        config = parse_guard_spec(spec)
+        if config.audit is not None:
+            raise ValueError(f"guard spec `{spec}`: remove `audit=...`; a sweep writes each "
+                             f"trial's audit logs to trials/<trial-id>/{AUDIT_DIR}/<cell>/")
+        if learned_policy_of(spec) is None:
+            check_policy_name(spec)
+        elif models_from is None:
+            raise ValueError(f"guard spec `{spec}` wraps the learned policy `{config.inner}`: "
+                             "add `models_from: <sweep>` naming the sweep that trained it")
+        else:
+            check_guard_fallback(spec)
+    except (GuardSpecError, ValueError) as exc:
+        raise _fail(where, str(exc)) from None
 
 
 def _pos_int(where: str, value: Any, minimum: int = 1) -> int:
@@ -229,11 +280,15 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
             p = {"name": p}
         _check_keys(where, p, ("name", "train", "models_from"))
         pname = p.get("name")
-        if pname not in names():
-            raise _fail(where, f"unknown policy {pname!r}; valid: {list(names())}")
+        if is_guard_spec(pname):
+            _check_guard(where, pname, p.get("models_from"))
+        elif pname not in names():
+            raise _fail(where, f"unknown policy {pname!r}; valid: {list(names())} or a guard "
+                        "spec (guard:<policy>[,option=value...])")
         item: dict[str, Any] = {"name": pname}
-        if entry(pname).learned:
-            train = {**entry(pname).train_scenario, **(p.get("train") or {})}
+        learned = learned_policy_of(pname)
+        if learned is not None:
+            train = {**entry(learned).train_scenario, **(p.get("train") or {})}
             _check_keys(f"{where}.train", train, tuple(sorted(train_fields)))
             if train["topology"] not in TOPOLOGY_PRESETS:
                 raise _fail(f"{where}.train.topology", f"unknown preset "
@@ -257,7 +312,7 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
 
     reference = data.get("reference", "eigrp")
     if "reference" in data and (reference not in [p["name"] for p in policies]
-                                or entry(reference).learned):
+                                or is_guard_spec(reference) or entry(reference).learned):
         raise _fail("`reference`", f"expected a baseline listed under `policies` (the "
                     f"report's values are relative to it), found {reference!r}")
 
@@ -380,8 +435,8 @@ def trained_model_of(trial_json: dict[str, Any], tdir: Path) -> Path:
     Raises:
         FileNotFoundError: that sweep has not finished training this trial yet.
     """
-    source = Path(tdir).parents[1].parent / trial_json["models_from"] / "trials" / \
-        trial_json["trial_id"]
+    source_id = learned_trial_id(trial_json["train"]["policy"], trial_json["train"])
+    source = Path(tdir).parents[1].parent / trial_json["models_from"] / "trials" / source_id
     spec = source / TRIAL_FILE
     run = None
     if spec.is_file():
@@ -406,17 +461,19 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
     path = Path(tdir)
     cells = [EvalCell(**c) for c in trial_json["cells"]]
     policy = trial_json["policy"]
+    model = None
     if trial_json["train"] is not None and trial_json.get("models_from"):
-        policy = str(trained_model_of(trial_json, path))
+        model = str(trained_model_of(trial_json, path))
     elif trial_json["train"] is not None:
         config = TrainConfig(**trial_json["train"], out=str(path / "train"))
         run = config.run_dir()
         if not (run / "model.zip").exists():
             train(config, resume=True, progress=False)
-        policy = str(run.resolve())
+        model = str(run.resolve())
     eval_dir = path / "eval"
     for cell in cells:
-        evaluate(policy, cell.topology, cell.traffic, cell.episodes, trial_json["eval_seed"],
+        evaluate(_cell_policy(policy, model, path, cell), cell.topology, cell.traffic,
+                 cell.episodes, trial_json["eval_seed"],
                  eval_dir, link_failures=cell.link_failures,
                  episode_steps=trial_json["episode_steps"],
                  workers=max(1, min(int(trial_json["cpus"]), cell.episodes)), progress=False)
@@ -427,6 +484,16 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     _atomic_write(path / DONE, json.dumps(status) + "\n")
     return status
+
+
+def _cell_policy(policy: str, model: str | None, tdir: Path, cell: EvalCell) -> str:
+    """The policy a trial evaluates on ``cell``: its trained model (if any) in place of the
+    registered name, and for a guard spec the cell's audit directory of the trial."""
+    if not is_guard_spec(policy):
+        return model or policy
+    config = parse_guard_spec(policy)
+    return replace(config, inner=model or config.inner,
+                   audit=str((tdir / AUDIT_DIR / cell.name).resolve())).spec()
 
 
 def _run_with_retries(trial_json: dict[str, Any], tdir: str, retries: int) -> dict[str, Any]:

@@ -123,6 +123,14 @@ def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path)
      "no episode count for topologies ['nx-S']"),
     ({"evaluation": {"episodes": 0}}, "expected an integer >= 1, found 0"),
     ({"resources": {"cpus_per_trial": 0}}, "`resources.cpus_per_trial`"),
+    ({"policies": ["guard:nope"]}, "the wrapped policy: unknown policy `nope`"),
+    ({"policies": ["guard:random_nh,speed=3"]}, "unknown option `speed`"),
+    ({"policies": ["guard:fieldlines"]}, "add `models_from: <sweep>`"),
+    ({"policies": ["guard:eigrp,audit=/tmp/x"]}, "remove `audit=...`"),
+    ({"policies": [{"name": "guard:fieldlines,fallback=mslim", "models_from": "fig3"}]},
+     "the fallback must be a registered baseline"),
+    ({"policies": ["eigrp", "guard:eigrp"], "reference": "guard:eigrp"},
+     "expected a baseline listed under `policies`"),
     ({"name": "a/b"}, "directory-safe name"),
 ])
 def test_bad_sweep_files_are_refused(change, message):
@@ -135,6 +143,46 @@ def test_models_from_a_sweep_that_did_not_train_them_is_refused(tmp_path):
     with pytest.raises(ValueError, match=re.escape("takes its model from sweep `fig3`")):
         run_sweep(sweep, tmp_path, backend="processes", log=lambda _: None)
     assert not (tmp_path / "smoke" / "trials").exists()
+
+
+def test_a_guard_of_a_learned_policy_guards_the_other_sweeps_model_of_each_seed(tmp_path):
+    sweep = parse_sweep({**SMOKE, "seeds": [0, 1], "policies": [
+        {"name": "guard:fieldlines,mode=shadow", "models_from": "fig3"}]})
+    assert [t.trial_id for t in sweep.trials()] == [
+        "guard-fieldlines-mode-shadow__nx-XS__flex__seed0",
+        "guard-fieldlines-mode-shadow__nx-XS__flex__seed1"]
+    with pytest.raises(ValueError, match=re.escape(
+            "fig3/trials/fieldlines__nx-XS__flex__seed0` holds no trained model")):
+        run_sweep(sweep, tmp_path, backend="processes", log=lambda _: None)
+
+
+def test_guard_specs_in_a_sweep_are_evaluated_audited_and_reported(tmp_path):
+    guarded, shadow = "guard:random_nh,max_change=0.2", "guard:random_nh,mode=shadow"
+    sweep = parse_sweep({**SMOKE, "policies": ["eigrp", "random_nh", guarded, shadow],
+                         "evaluation": {**SMOKE["evaluation"], "episodes": 2}})
+    ids = [t.trial_id for t in sweep.trials()]
+    assert ids == ["eigrp", "random_nh", "guard-random_nh-max_change-0.2",
+                   "guard-random_nh-mode-shadow"]
+    result = run_sweep(sweep, tmp_path, backend="processes", num_cpus=2, log=lambda _: None)
+    assert sorted(result.finished) == sorted(ids)
+    trials = tmp_path / "smoke" / "trials"
+    audit = trials / ids[3] / "audit" / "nx-XS__udp_low__none"
+    assert sorted(p.name for p in audit.glob("*.jsonl")) == ["seed11.jsonl", "seed12.jsonl"]
+
+    def goodput(tid):
+        (run,) = (trials / tid / "eval").iterdir()
+        return [r["total_goodput_mb"] for r in load_episodes(run)]
+
+    assert goodput(ids[3]) == goodput("eigrp")  # shadow mode installs the fallback's tables
+    assert goodput(ids[2]) != goodput("random_nh")
+
+    index = report(tmp_path / "smoke")
+    guards = (index.parent / "guards.md").read_text()
+    assert "| Guard(Random (NH)) | guard | 10 |" in guards
+    assert "| Shadow(Random (NH)) | shadow | 10 | 0.0% |" in guards
+    assert "| Guard(Random (NH)) |" in (index.parent / "tables.md").read_text()
+    assert (index.parent / f"timeline_{ids[2]}.png").stat().st_size > 0
+    assert "guards.md" in index.read_text()
 
 
 def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
