@@ -7,6 +7,7 @@ errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -33,6 +34,7 @@ from policies.guard import (
     FeatureRanges,
     Guard,
     GuardConfig,
+    GuardSpecError,
     check_reachability,
     parse_guard_spec,
     record_ranges,
@@ -422,6 +424,26 @@ def test_spec_round_trip_and_slug():
                                 "max_window_change": 0.5}
     slug = policy_slug("guard:random_nh,max_change=0.25,audit=/tmp/a b")
     assert re.fullmatch(r"[A-Za-z0-9._+-]+", slug) and slug.startswith("guard-random_nh-")
+
+
+@given(options=st.fixed_dictionaries({}, optional={
+    "mode": st.sampled_from(["guard", "shadow"]),
+    "destinations": st.lists(st.integers(0, 40), min_size=1, max_size=4).map(
+        lambda v: "+".join(map(str, v))),
+    "max_change": st.floats(0, 1).map(repr), "budget_ms": st.floats(1e-3, 1e4).map(repr),
+    "calibrate": st.integers(1, 9).map(str), "audit": st.just("/tmp/a b/c"),
+    "recovery_steps": st.integers(1, 9).map(str)}))
+def test_spec_of_a_parsed_config_parses_to_the_same_config(options):
+    spec = ",".join(["guard:random_nh", *(f"{k}={v}" for k, v in options.items())])
+    config = parse_guard_spec(spec)
+    assert parse_guard_spec(config.spec()) == config
+    assert config.spec().startswith("guard:random_nh")
+
+
+def test_spec_refuses_a_comma_in_a_value():
+    config = dataclasses.replace(parse_guard_spec("guard:random_nh"), audit="/tmp/a,b")
+    with pytest.raises(GuardSpecError, match="comma"):
+        config.spec()
 
 
 def test_guard_report_summarises_logs_and_draws_a_timeline(tmp_path):
