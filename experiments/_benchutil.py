@@ -12,6 +12,7 @@ import resource
 import shlex
 import subprocess
 import sys
+import time as _time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,46 @@ def machine_info() -> dict[str, Any]:
 
 #: a 1-minute load average below this before a benchmark starts counts as an idle machine
 IDLE_LOAD = 0.5
+
+
+def proc_status_kib(pid: int | str, key: str) -> int | None:
+    """A ``VmXXX`` value in KiB from /proc/<pid>/status, or None (no such process or key)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """Machine-wide busy CPU seconds (``/proc/stat``), the CPU seconds of this process and
+    of its reaped children, and a monotonic clock; two snapshots give :func:`other_cores`."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]  # user .. steal
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    own = sum(getattr(resource.getrusage(who), t) for who in
+              (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for t in ("ru_utime", "ru_stime"))
+    return {"busy_s": (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), "own_s": own,
+            "clock_s": _time.monotonic()}
+
+
+def other_cores(start: dict[str, float], end: dict[str, float]) -> float:
+    """Cores kept busy on average between two :func:`cpu_snapshot` by other processes (and by
+    children of this one not yet reaped at ``end``)."""
+    wall = end["clock_s"] - start["clock_s"]
+    if wall <= 0:
+        return float("nan")
+    return max(0.0, (end["busy_s"] - start["busy_s"] - (end["own_s"] - start["own_s"])) / wall)
+
+
+def other_work_sentence(start: dict[str, float], end: dict[str, float]) -> str:
+    """What :func:`other_cores` measured, for a results file."""
+    return (f"Other processes kept {other_cores(start, end):.2f} of the {os.cpu_count()} "
+            "cores busy on average while this ran (measured from /proc/stat minus this "
+            "script's own CPU time).")
 
 
 def load_sentence(load_start: list[float], load_end: list[float]) -> str:

@@ -20,7 +20,8 @@ load hits them alike:
    times per decision. Also ``link_loads`` (loads only, no capacity effect).
 
 Speed is reported as steps per second and as ratios to the packet env measured in the same
-run (the machine is shared with training: absolute numbers are noisy, ratios less so). The
+run (on a shared machine absolute numbers are noisy, ratios less so; the results file says
+how busy the machine was). The
 target of issue 13 is 10,000 fluid steps per second on nx-XS on one core.
 
 Usage::
@@ -47,8 +48,10 @@ import numpy as np
 import packerl
 from experiments._benchutil import (
     children_cpu_seconds,
+    cpu_snapshot,
     load_sentence,
     markdown_table,
+    other_work_sentence,
     write_results,
 )
 from packerl.fluid import FluidSimulator
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {args.core})
-    load_start = list(os.getloadavg())
+    load_start, cpu_start = list(os.getloadavg()), cpu_snapshot()
     rows, cpu_rows, data = [], [], {}
     for traffic in PRESETS:
         per = {k: [] for k in ("packet", "fluid_env", "fluid_sim", "kernel", "loads",
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{med['fluid_sim_cpu']:.0f}", f"{med['kernel_cpu']:.0f}",
                          f"{med['kernel_cpu'] / med['packet_cpu']:.0f}x"])
         print(traffic, {k: round(v) for k, v in med.items()}, flush=True)
-    load_end = list(os.getloadavg())
+    load_end, cpu_end = list(os.getloadavg()), cpu_snapshot()
     header = ["traffic", "packet env", "fluid env", "ratio", "fluid simulator", "ratio",
               "fluid kernel", "ratio", "link loads only"]
     cpu_header = ["traffic", "packet env", "fluid env", "ratio", "fluid simulator",
@@ -185,14 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(medians of steps per second over seeds), one process pinned to core {args.core} "
         "(the packet simulator inherits the pin). Ratios are to the packet env in the same "
         "run.",
-        "Steps per wall second (the core is shared with training):",
+        "Steps per wall second:",
         markdown_table(header, rows),
         "Steps per CPU second of the process (the packet env's simulator process included, "
         "its start-up and reset too), what one core does when it is not shared:",
         markdown_table(cpu_header, cpu_rows),
         verdict,
-        load_sentence(load_start, load_end)
-        + " Training runs on the same cores while this was measured.",
+        load_sentence(load_start, load_end) + " " + other_work_sentence(cpu_start, cpu_end),
     ])
     print(markdown_table(header, rows))
     print(markdown_table(cpu_header, cpu_rows))

@@ -38,24 +38,17 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import eigrp_next_hops, markdown_table, write_results  # noqa: E402
+from _benchutil import (  # noqa: E402
+    eigrp_next_hops,
+    markdown_table,
+    proc_status_kib,
+    write_results,
+)
 
 import synnet  # noqa: E402
 from packerl.sim import Simulator, run_raw_episode, write_raw_episode  # noqa: E402
 
 PRESETS = ["nx-XS", "nx-S", "nx-M", "nx-L", "nx-XL"]
-
-
-def proc_status_kib(pid: int | str, key: str) -> int | None:
-    """A ``VmXXX`` value in KiB from /proc/<pid>/status, or None."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def python_peak_mib() -> float:

@@ -52,7 +52,7 @@ def returns(run: Path, traffic: str, episodes: int, deterministic: bool,
     model = PPO.load(run / "checkpoint.zip", device="cpu", custom_objects={
         "observation_space": venv.observation_space, "action_space": venv.action_space})
     model.set_random_seed(0)
-    print(f"{run.name}: temperature {float(model.policy.temperature):.3f}")
+    print(f"{run.name}: temperature {float(model.policy.temperature.detach()):.3f}")
     out = []
     try:
         for episode in range(episodes):

@@ -27,7 +27,11 @@ from pathlib import Path
 
 import gymnasium as gym
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import packerl
+from experiments._benchutil import cpu_snapshot, other_cores, other_work_sentence
 from packerl.app.guard_report import (
     format_audit_summaries,
     format_guard_comparison,
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    load_start = os.getloadavg()
+    load_start, cpu_start = os.getloadavg(), cpu_snapshot()
     t0 = time.time()
 
     wrapped = {"random_nh": "random_nh", "random_lw": "random_lw"}
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"{args.traffic} with link failures, episode seed "
                               f"{header['seed']}")
 
-    load_end = os.getloadavg()
+    load_end, cpu_end = os.getloadavg(), cpu_snapshot()
     out = {
         "command": "python experiments/guard_demo.py " + " ".join(argv or sys.argv[1:]),
         "setting": {"topology": args.topology, "traffic": args.traffic,
@@ -137,17 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         "timeline": {"guard": guards[timeline_key][0], "seed": header["seed"]},
         "load_average": {"start": load_start, "end": load_end},
         "wall_s": time.time() - t0,
-        "note": "the machine was shared with a training run on both cores; times are noisy",
+        "other_cores": other_cores(cpu_start, cpu_end),
     }
     (RESULTS / "guard_demo.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
     md = [f"# Guard demo: {args.topology} / {args.traffic}, {args.episodes} episodes x "
           f"{args.steps} steps (seeds {args.seed}..{args.seed + args.episodes - 1})", "",
           f"Command: `{out['command']}`. Load average {load_start} at the start, {load_end} at "
-          "the end (2 cores shared with a training run: inference and wall times are noisy).",
+          f"the end. {other_work_sentence(cpu_start, cpu_end)} Inference and wall times are "
+          "noisy when other work shares the cores.",
           "", f"FieldLines checkpoint: {state}." if state else "No FieldLines checkpoint.", "",
           f"Guard options: input ranges from {ranges.source} (margin 25% of each range), "
-          "inference budget 1000 ms (FieldLines takes ~150-350 ms per step on this loaded "
-          f"machine), at most {MAX_CHANGE:.0%} of next-hop entries changed per step, fallback "
+          "inference budget 1000 ms (the tables' inference column: what each policy took per "
+          "step in this run), at most {MAX_CHANGE:.0%} of next-hop entries changed per step, fallback "
           f"to EIGRP after 3 steps with a drop ratio above {MAX_DROP_RATIO}, back after 5 "
           "healthy steps. Random (NH) tables loop; Random (LW) tables are loop-free shortest "
           "paths over random weights.", ""]

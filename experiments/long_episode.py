@@ -35,23 +35,19 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from _benchutil import eigrp_next_hops, load_sentence, markdown_table, write_results  # noqa: E402
+from _benchutil import (  # noqa: E402
+    cpu_snapshot,
+    eigrp_next_hops,
+    load_sentence,
+    markdown_table,
+    other_cores,
+    proc_status_kib,
+    write_results,
+)
 
 import synnet  # noqa: E402
 from packerl.sim import Simulator  # noqa: E402
 from packerl.sim.launcher import simulator_executable  # noqa: E402
-
-
-def vm_kib(pid: int, key: str) -> int:
-    """A ``VmXXX`` value in KiB from /proc/<pid>/status (0 if the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def run(steps: int, window: int, preset: str, traffic: str, scenario_seed: int,
@@ -82,7 +78,7 @@ def run(steps: int, window: int, preset: str, traffic: str, scenario_seed: int,
                     "demands_started_total": started,
                     "demands_completed_total": completed,
                     "demands_active": state.g("demands_active"),
-                    "sim_rss_mib": vm_kib(pid, "VmRSS") / 1024.0,
+                    "sim_rss_mib": (proc_status_kib(pid, "VmRSS") or 0) / 1024.0,
                 })
                 print(f"  steps {t + 1:5d}: {wall:7.1f} s, {events:11.0f} events, "
                       f"{rows[-1]['us_per_event']:.2f} us/event, active "
@@ -135,8 +131,11 @@ def render(data: dict) -> str:
         + " or "
         + (f"{per_finished:.2f} KiB per demand finished in between" if per_finished else "n/a")
         + ".\n\n"
-        f"{load_sentence(data['load_start'], data['load_end'])} The machine was shared with a "
-        f"training run: compare windows within this run, not seconds across runs.\n")
+        f"{load_sentence(data['load_start'], data['load_end'])} "
+        + (f"Other processes kept {data['other_cores']:.2f} of the cores busy on average. "
+           if "other_cores" in data else "")
+        + "Other work slows every window alike: compare windows within this run, not "
+        "seconds across runs.\n")
 
 
 def main() -> int:
@@ -169,14 +168,15 @@ def main() -> int:
         return 0
 
     exe = str(simulator_executable())
-    load_start = list(os.getloadavg())
+    load_start, cpu_start = list(os.getloadavg()), cpu_snapshot()
     print(f"{args.preset} {args.traffic}, {args.steps} steps, simulator {exe}; load average "
           f"{load_start[0]:.2f} (other work on the machine slows every window alike)",
           file=sys.stderr, flush=True)
     rows = run(args.steps, args.window, args.preset, args.traffic, args.scenario_seed,
                args.sim_seed)
     data = {"args": vars(args), "simulator": exe, "rows": rows, "summary": summarize(rows),
-            "load_start": load_start, "load_end": list(os.getloadavg())}
+            "load_start": load_start, "load_end": list(os.getloadavg()),
+            "other_cores": other_cores(cpu_start, cpu_snapshot())}
     body = render(data)
     print(body)
     if not args.no_write:
