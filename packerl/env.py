@@ -142,6 +142,8 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         link_weight_range: ``(lo, hi)`` of the normalised weights (default: (1, 100)).
         last_action: add the previous step's action to the observation (``last_next_hops``
             or ``last_link_weights``, see :mod:`packerl.spaces`).
+        traffic_matrix: add the previous step's traffic matrix of sent bytes
+            (``traffic_matrix``, see :mod:`packerl.spaces`), e.g. for MAGNNETO.
         render_mode: None or ``"rgb_array"`` (``render()`` draws the network at the current
             step: link utilisation, drops, failed links and the routes toward
             ``render_destination``).
@@ -177,6 +179,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         link_weights: LinkWeightMode = "normalized",
         link_weight_range: tuple[float, float] = DEFAULT_LINK_WEIGHT_RANGE,
         last_action: bool = False,
+        traffic_matrix: bool = False,
         render_mode: str | None = None,
         render_destination: int = 0,
     ):
@@ -220,12 +223,14 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                                           link_weights, link_weight_range)
         self.strict = check_bool("strict", strict)
         self.last_action = check_bool("last_action", last_action)
+        self.traffic_matrix = check_bool("traffic_matrix", traffic_matrix)
         self.render_mode = render_mode
         self.render_destination = check_int("render_destination", render_destination, 0,
                                             MAX_NODES - 1)
         self.observation_space = observation_space(
             self.max_nodes, self.max_edges, self.node_features,
-            last_action=action_type if self.last_action else None)
+            last_action=action_type if self.last_action else None,
+            traffic_matrix=self.traffic_matrix)
         self.action_space = self.action_format.space(self.max_nodes, self.max_edges)
         self._spec: gym.envs.registration.EnvSpec | None = None
         self._sim = Simulator(timeout=sim_timeout)
@@ -452,7 +457,8 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             np.stack([state.edge(k) for k in EDGE_OBS_FEATURES], axis=1),
             [state.g(k) for k in GLOBAL_OBS_FEATURES], node_features,
             adjacency=self._adjacency(), last_next_hops=self._table,
-            last_link_weights=self._weights)
+            last_link_weights=self._weights,
+            traffic_matrix=state.tm_sent if self.traffic_matrix else None)
 
     def _info(self, metrics: dict[str, float] | None) -> dict[str, Any]:
         info: dict[str, Any] = {"step": self._t, "num_nodes": self.scenario.topology.num_nodes,

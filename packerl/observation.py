@@ -67,6 +67,7 @@ def build_observation(
     adjacency: np.ndarray | None = None,
     last_next_hops: np.ndarray | None = None,
     last_link_weights: np.ndarray | None = None,
+    traffic_matrix: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The padded observation of one network state, with the keys and key order of ``space``.
 
@@ -92,6 +93,9 @@ def build_observation(
         last_link_weights: for a space with ``last_link_weights``: the (2 * max_edges,)
             weights applied at the previous step, None at S0 (then 1 per working slot).
             Ignored by other spaces.
+        traffic_matrix: for a space with ``traffic_matrix``: the (N, N) IP bytes sent per
+            (source, destination) during the previous step, None at S0 (then 0). Ignored by
+            other spaces.
 
     Raises:
         ValueError: if an array's shape does not fit the feature lists or the padding.
@@ -157,4 +161,11 @@ def build_observation(
     if "last_link_weights" in space.spaces:
         obs["last_link_weights"] = (edge_mask.astype(np.float32) if last_link_weights is None
                                     else last_link_weights * edge_mask)
+    if "traffic_matrix" in space.spaces:
+        obs["traffic_matrix"] = np.zeros((max_nodes, max_nodes), np.float32)
+        if traffic_matrix is not None:
+            tm = np.asarray(traffic_matrix)
+            _check_shape("traffic_matrix", tm, (num_nodes, num_nodes),
+                         "one row and column per real node")
+            obs["traffic_matrix"][:num_nodes, :num_nodes] = tm
     return {key: obs[key] for key in space.spaces}  # the space's (sorted) order

@@ -34,6 +34,9 @@ Unbounded features are declared up to float32's largest value (``MAX_FEATURE``).
 - ``last_link_weights`` (2*max_edges,) float32 >= 0: only with ``last_action=True`` on the
   link-weight id: the positive weights applied at the previous step (1 for every working slot
   at S0, 0 for padded and failed slots).
+- ``traffic_matrix`` (max_nodes, max_nodes) float32 >= 0: only with ``traffic_matrix=True``:
+  ``[u, v]`` = the IP bytes node u sent towards destination v during the previous step (all 0
+  at S0), what a traffic-engineering policy such as MAGNNETO optimises for.
 
 Next-hop actions (``packerl/PackeRL-v0``), flat ``MultiDiscrete`` of ``max_nodes**2`` entries;
 entry ``u * max_nodes + z`` routes node u's packets for destination z. Every element of the
@@ -144,13 +147,15 @@ def _flags(shape: tuple[int, ...]) -> spaces.Box:
 
 
 def observation_space(max_nodes: int, max_edges: int, node_features: bool = False,
-                      last_action: ActionType | None = None) -> spaces.Dict:
+                      last_action: ActionType | None = None,
+                      traffic_matrix: bool = False) -> spaces.Dict:
     """The padded Dict observation space (keys sorted, as in ``OBSERVATION_KEYS``).
 
     Args:
         max_nodes, max_edges: the padding.
         node_features: add ``node_attr``.
         last_action: add the previous action's key for this action type (None: no key).
+        traffic_matrix: add ``traffic_matrix``.
     """
     m = 2 * max_edges
     unit = tuple(EDGE_OBS_FEATURES.index(f) for f in UNIT_EDGE_FEATURES)
@@ -175,6 +180,9 @@ def observation_space(max_nodes: int, max_edges: int, node_features: bool = Fals
         entries["last_link_weights"] = spaces.Box(0.0, MAX_LINK_WEIGHT, (m,), np.float32)
     elif last_action is not None:
         raise ValueError(f"unknown action type {last_action!r}; valid: {list(ACTION_TYPES)}")
+    if traffic_matrix:
+        entries["traffic_matrix"] = spaces.Box(0.0, MAX_FEATURE, (max_nodes, max_nodes),
+                                               np.float32)
     return spaces.Dict(entries)  # Gymnasium sorts the keys
 
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Build a policy from a name: a registered baseline (:mod:`policies.registry`), a trained
-run (a run directory of ``packerl train`` or a model ``.zip`` in one, :mod:`policies.runs`) or a
-guard spec ``guard:<policy>[,option=value...]`` wrapping one of them (:mod:`policies.guard`).
+run (a run directory of ``packerl train`` or a model ``.zip`` in one, :mod:`policies.runs`), a
+MAGNNETO run directory (:mod:`policies.magnneto_policy`) or a guard spec ``guard:<policy>[,option=value...]`` wrapping one of them (:mod:`policies.guard`).
 
 Example:
     >>> import gymnasium as gym, packerl
@@ -20,6 +20,8 @@ from packerl.spaces import ActionFormat
 from policies.base import Policy
 from policies.guard import Guard, guard_slug, is_guard_spec, parse_guard_spec
 from policies.learned import LearnedPolicy
+from policies.magnneto_policy import MagnnetoPolicy, is_magnneto_run
+from policies.magnneto_policy import env_requirements as magnneto_env_requirements
 from policies.registry import entry, names
 from policies.runs import is_trained_run, load_run
 
@@ -39,6 +41,8 @@ def policy_slug(name: str) -> str:
     if is_learned_model(name):
         p = Path(name)
         return "learned-" + (p.parent.name + "-" + p.stem if p.suffix == ".zip" else p.name)
+    if is_magnneto_run(name):
+        return "magnneto-" + Path(name).name
     return name
 
 
@@ -53,12 +57,12 @@ def check_policy_name(name: str) -> str:
             raise ValueError(f"guard spec `{name}`: the wrapped policy: {exc}") from None
         check_guard_fallback(name)
         return name
-    if is_learned_model(name):
+    if is_learned_model(name) or is_magnneto_run(name):
         return name
     e = entry(name) if not (isinstance(name, str) and name.endswith(".zip")) else None
     if e is None:
         raise ValueError(f"unknown policy `{name}` (no trained model at `{name}`); valid: "
-                         f"{sorted(names())} or a trained model")
+                         f"{sorted(names())}, a trained model or a MAGNNETO run directory")
     if e.learned:
         raise ValueError(f"`{name}` must be trained first: run `packerl train --policy {name}` "
                          "and pass its run directory")
@@ -78,12 +82,20 @@ def check_guard_fallback(spec: str) -> None:
                          f"producing next hops, e.g. eigrp; got `{config.fallback}`")
 
 
+def env_requirements(name: str) -> dict[str, Any]:
+    """The environment options the policy ``name`` (or the one a guard spec wraps) needs:
+    ``{"traffic_matrix": True}`` for MAGNNETO, else ``{}``."""
+    inner = parse_guard_spec(name).inner if is_guard_spec(name) else name
+    return magnneto_env_requirements(inner)
+
+
 def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> Policy:
     """Build the policy called ``name`` for ``env`` (padding and action format from the env).
 
     Args:
         name: a registered baseline (``"eigrp"``, ``"ospf"``, ``"random_nh"``,
-            ``"random_lw"``) or a trained model (run directory or ``.zip``).
+            ``"random_lw"``), a trained model (run directory or ``.zip``) or a MAGNNETO run
+            directory (its env needs ``traffic_matrix=True``: :func:`env_requirements`).
         env: a PackeRL environment (wrapped or not).
         seed: seed for the random policies (ignored by the deterministic ones).
         **kwargs: extra constructor arguments.
@@ -98,6 +110,8 @@ def make_policy(name: str, env: Any, seed: int | None = None, **kwargs: Any) -> 
                               make_policy(config.fallback, env, seed=seed), config, seed=seed)
     if is_learned_model(name):
         return LearnedPolicy.from_env(env, path=name)
+    if is_magnneto_run(name):
+        return MagnnetoPolicy.from_env(env, run=name, seed=seed, **kwargs)
     e = entry(name)
     if e.seeded:
         kwargs.setdefault("seed", seed)
@@ -114,5 +128,5 @@ def _wrapped_policy(name: str, env: Any, seed: int | None) -> Policy:
     return make_policy(name, env, seed=seed)
 
 
-__all__ = ["check_guard_fallback", "check_policy_name", "is_learned_model", "make_policy",
-           "policy_slug"]
+__all__ = ["check_guard_fallback", "check_policy_name", "env_requirements", "is_learned_model",
+           "make_policy", "policy_slug"]

@@ -492,7 +492,8 @@ def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str],
            ) -> list[dict[str, Any]]:
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    config = {"topologies": list(topologies), "traffic": traffic, "seed": seed,
+    config = {"policy": "magnneto", "topologies": list(topologies), "traffic": traffic,
+              "seed": seed,
               "tm": f"sent bytes, fluid model, EIGRP, mean of {tm_steps} steps",
               "settings": asdict(settings), "horizon": horizon,
               "actor_kwargs": actor_kwargs or {}}

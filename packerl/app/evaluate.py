@@ -50,7 +50,13 @@ from packerl.app.results import (
     write_csv,
 )
 from packerl.sim.launcher import pool_worker_init
-from policies.factory import check_policy_name, is_learned_model, make_policy, policy_slug
+from policies.factory import (
+    check_policy_name,
+    env_requirements,
+    is_learned_model,
+    make_policy,
+    policy_slug,
+)
 from policies.runs import load_run
 
 
@@ -76,9 +82,12 @@ class EvalConfig:
         return name
 
     def env_kwargs(self) -> dict[str, Any]:
+        """The env's keyword arguments, with the options the policy needs
+        (:func:`policies.factory.env_requirements`)."""
         return dict(topology=self.topology, traffic=self.traffic,
                     link_failures=self.link_failures, episode_steps=self.episode_steps,
-                    step_ms=self.step_ms, synnet_kwargs=dict(self.synnet_kwargs))
+                    step_ms=self.step_ms, synnet_kwargs=dict(self.synnet_kwargs),
+                    **env_requirements(self.policy))
 
     @property
     def env_id(self) -> str:
