@@ -27,7 +27,13 @@ if __package__ in (None, ""):
 
 import numpy as np
 
-from experiments._benchutil import load_sentence, markdown_table, write_results
+from experiments._benchutil import (
+    cpu_snapshot,
+    load_sentence,
+    markdown_table,
+    other_work_sentence,
+    write_results,
+)
 from policies.magnneto import train
 
 
@@ -60,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true",
                         help="do not write experiments/results/train_magnneto.*")
     args = parser.parse_args(argv)
-    load_start = list(os.getloadavg())
+    load_start, cpu_start = list(os.getloadavg()), cpu_snapshot()
     t0 = time.perf_counter()
     curve = train(args.run_dir, args.episodes, topologies=args.topologies,
                   traffic=args.traffic, seed=args.seed, checkpoint_every=args.checkpoint_every)
     seconds = time.perf_counter() - t0
-    load_end = list(os.getloadavg())
+    load_end, cpu_end = list(os.getloadavg()), cpu_snapshot()
     body = "\n\n".join([
         f"Run directory `{args.run_dir}`, seed {args.seed}, topologies "
         f"{', '.join(args.topologies)}, TMs: mean per-step sent bytes of "
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch thread). MLU = maximum link utilisation of the episode's TM in the fluid "
         "model (no capacity limit); return = initial - final MLU.",
         curve_table(curve, args.block),
-        load_sentence(load_start, load_end) + " Training shares the cores with other jobs.",
+        load_sentence(load_start, load_end) + " " + other_work_sentence(cpu_start, cpu_end),
     ])
     (args.run_dir / "curve.md").write_text("# MAGNNETO learning curve\n\n" + body + "\n")
     print(body)
