@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Inference time per step of FieldLines, M-Slim and EIGRP on nx-XS ... nx-XL sizes.
+"""Inference time per step of FieldLines, M-Slim, MAGNNETO and EIGRP on nx-XS ... nx-XL sizes.
 
 Targets (SPEC): FieldLines <= 10 ms and M-Slim <= 100 ms at 250 nodes on one CPU core.
 FieldLines: observation -> next-hop action (its APSP is cached per topology and reported
 apart). M-Slim: observation -> link weights, plus the environment's weights -> next hops
-(SciPy Dijkstra), which it needs every step. EIGRP: weights -> next hops once per topology.
+(SciPy Dijkstra), which it needs every step. MAGNNETO (:mod:`policies.magnneto_policy`): its
+whole Theta(E) optimisation loop on a random traffic matrix plus the final shortest paths,
+every step (Section 6.1), on the sizes up to ``--magnneto-max-nodes`` (default 50: nx-XS, nx-S,
+nx-M; a step takes seconds there already). EIGRP: weights -> next hops once per topology.
 Untrained policies on synthetic observations (:mod:`experiments.synthetic`): inference cost
 does not depend on the weights' or the features' values.
 
@@ -143,6 +146,38 @@ def mslim_inference(num_nodes: int, repeats: int = 50, warmup: int = 5, seed: in
     }
 
 
+def magnneto_inference(num_nodes: int, repeats: int = 3, seed: int = 0,
+                       threads: int | None = 1) -> dict[str, float]:
+    """Time MAGNNETO's decision of one step (:class:`policies.magnneto_policy.MagnnetoPolicy`:
+    Theta(E) increments, each an actor MPNN pass and a fluid re-routing, then the final next
+    hops) on a synthetic ``num_nodes`` topology with a random traffic matrix.
+
+    Returns:
+        ``mean_ms``, ``min_ms`` per step and ``horizon`` (increments per step).
+    """
+    import torch
+
+    from policies.magnneto import MagnnetoActor, horizon_of
+    from policies.magnneto_policy import TRAFFIC_MATRIX_KEY, MagnnetoPolicy
+
+    obs, _ = synthetic_observation(num_nodes, frames=1, seed=seed)
+    rng = np.random.default_rng(seed)
+    tm = rng.exponential(1e4, (num_nodes, num_nodes)).astype(np.float32)
+    np.fill_diagonal(tm, 0.0)
+    obs = {**obs, TRAFFIC_MATRIX_KEY: tm}
+    torch.manual_seed(seed)
+    policy = MagnnetoPolicy(MagnnetoActor(), obs["node_mask"].shape[0],
+                            obs["edge_mask"].shape[0] // 2, seed=seed)
+    times = []
+    with _Threads(threads):
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            policy.act(obs)
+            times.append((time.perf_counter() - t0) * 1e3)
+    return {"mean_ms": float(np.mean(times)), "min_ms": float(np.min(times)),
+            "horizon": float(horizon_of(int(obs["edge_mask"].sum())))}
+
+
 def eigrp_ms(num_nodes: int, repeats: int, seed: int = 0) -> float:
     """Median time of EIGRP's weights -> next hops on the synthetic topology."""
     from packerl.routing import eigrp_weights, next_hops_from_weights
@@ -164,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
                         help="node counts (default: the nx-XS ... nx-XL largest sizes)")
+    parser.add_argument("--magnneto-max-nodes", type=int, default=50,
+                        help="time MAGNNETO up to this many nodes (default: 50)")
+    parser.add_argument("--magnneto-repeats", type=int, default=3,
+                        help="timed MAGNNETO steps per size (default: 3)")
     parser.add_argument("--no-write", action="store_true", help="do not write result files")
     args = parser.parse_args(argv)
     import torch
@@ -176,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     for preset, n in sizes.items():
         fl = fieldlines_inference(n, repeats=repeats)
         ms = mslim_inference(n, repeats=repeats)
+        mg = (magnneto_inference(n, repeats=args.magnneto_repeats)
+              if n <= args.magnneto_max_nodes else None)
         rows.append({
             "preset": preset, "nodes": n, "directed edges": fl["num_edges"],
             "FieldLines mean [ms]": round(fl["mean_ms"], 2),
@@ -184,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             "M-Slim policy mean [ms]": round(ms["mean_ms"], 2),
             "M-Slim policy p95 [ms]": round(ms["p95_ms"], 2),
             "M-Slim + Dijkstra mean [ms]": round(ms["mean_ms"] + ms["apsp_mean_ms"], 2),
+            "MAGNNETO mean [ms]": round(mg["mean_ms"], 1) if mg else "not run",
+            "MAGNNETO increments": int(mg["horizon"]) if mg else "-",
             "EIGRP table [ms]": round(eigrp_ms(n, repeats), 2),
         })
         print(rows[-1], flush=True)
@@ -196,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
              "preset's largest), random "
              "features (`experiments.synthetic.synthetic_observation`, 4 stacked frames); "
              f"{repeats} timed repetitions after warm-up; untrained weights; one PyTorch "
-             "thread.")
+             f"thread. MAGNNETO: {args.magnneto_repeats} timed steps per size (no warm-up), "
+             "each its whole optimisation loop on a random traffic matrix.")
     verdict = (f"SPEC targets at 250 nodes: FieldLines <= {TARGET_MS['FieldLines']:g} ms, "
                f"M-Slim <= {TARGET_MS['M-Slim']:g} ms. Measured at {last['nodes']} nodes: "
                f"FieldLines mean {last['FieldLines mean [ms]']} ms, M-Slim policy + Dijkstra "

@@ -27,7 +27,14 @@ def test_mslim_inference_reports_times(num_nodes):
         assert result[key] > 0
 
 
+def test_magnneto_inference_runs_its_theta_e_loop():
+    result = bench_inference.magnneto_inference(8, repeats=1)
+    assert result["horizon"] >= 8 and result["mean_ms"] >= result["min_ms"] > 0
+
+
 def test_main_runs_without_writing(capsys):
-    assert bench_inference.main(["--quick", "--sizes", "8", "--no-write"]) == 0
+    assert bench_inference.main(["--quick", "--sizes", "8", "--no-write",
+                                 "--magnneto-max-nodes", "4"]) == 0
     out = capsys.readouterr().out
     assert "| 8 nodes | 8 |" in out and "SPEC targets at 250 nodes" in out
+    assert "| not run | - |" in out  # MAGNNETO only up to --magnneto-max-nodes
