@@ -67,6 +67,7 @@ from torch import Tensor, nn
 import synnet
 from packerl.fluid import FluidNetwork, FluidSimulator
 from packerl.routing import eigrp_weights, next_hops_from_weights
+from policies.runs import TamperedRunError, file_digest
 
 __all__ = [
     "INITIAL_WEIGHTS", "PPO_DEFAULTS", "MagnnetoActor", "MagnnetoCritic", "MagnnetoMPNN",
@@ -74,6 +75,8 @@ __all__ = [
     "optimise", "sent_traffic_matrix", "train",
 ]
 
+#: the file beside ``checkpoint.pt`` holding its SHA-256, written with every checkpoint
+DIGEST_FILE = "checkpoint.sha256.json"
 #: steps (of 5 ms) of the scenario each training episode's TM is averaged over
 TM_STEPS = 20
 #: the range of the random integer link weights an episode starts from (inclusive)
@@ -558,6 +561,8 @@ def _save(path: Path, actor: nn.Module, critic: nn.Module, opt: torch.optim.Opti
                 "torch_generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
                 "curve": curve}, tmp)
     os.replace(tmp, path)  # a crash mid-write keeps the previous checkpoint
+    digests = path.parent / DIGEST_FILE
+    digests.write_text(json.dumps({path.name: file_digest(path)}) + "\n")
 
 
 def _write_curve(path: Path, curve: list[dict[str, Any]]) -> None:
@@ -568,9 +573,21 @@ def _write_curve(path: Path, curve: list[dict[str, Any]]) -> None:
 
 
 def load_actor(run_dir: str | os.PathLike) -> MagnnetoActor:
-    """The trained actor of a :func:`train` run directory (eval mode)."""
+    """The trained actor of a :func:`train` run directory (eval mode).
+
+    Raises:
+        policies.runs.TamperedRunError: the checkpoint does not match the SHA-256 training
+            recorded in :data:`DIGEST_FILE` when it saved it.
+    """
     run = Path(run_dir)
     config = json.loads((run / "config.json").read_text())
+    ckpt = run / "checkpoint.pt"
+    recorded = (json.loads((run / DIGEST_FILE).read_text()).get(ckpt.name)
+                if (run / DIGEST_FILE).is_file() else None)
+    if recorded is not None and file_digest(ckpt) != recorded:
+        raise TamperedRunError(f"`{ckpt}` does not match the SHA-256 recorded in "
+                               f"{DIGEST_FILE} when it was trained: the file changed "
+                               "afterwards; restore it or train again")
     actor = MagnnetoActor(**config["actor_kwargs"])
-    actor.load_state_dict(torch.load(run / "checkpoint.pt", weights_only=False)["actor"])
+    actor.load_state_dict(torch.load(ckpt, weights_only=False)["actor"])
     return actor.eval()

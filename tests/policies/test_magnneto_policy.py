@@ -17,7 +17,8 @@ from packerl.app.results import load_episodes
 from packerl.spaces import GLOBAL_OBS_FEATURES
 from policies.factory import env_requirements, policy_slug
 from policies.guard import check_reachability
-from policies.magnneto import MagnnetoActor, train
+from policies.magnneto import MagnnetoActor, load_actor, train
+from policies.runs import TamperedRunError
 from policies.magnneto_policy import MagnnetoPolicy, is_magnneto_run
 
 SENT = GLOBAL_OBS_FEATURES.index("sent_bytes")
@@ -146,3 +147,15 @@ def test_a_magnneto_run_is_a_policy_name_of_packerl_evaluate(magnneto_run, tmp_p
     assert run.name.startswith("magnneto-run__")
     rows = load_episodes(run)
     assert [r["steps"] for r in rows] == [3, 3] and all(r["inference_ms"] > 0 for r in rows)
+
+
+def test_a_tampered_magnneto_checkpoint_is_refused(magnneto_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(magnneto_run, copy)
+    load_actor(copy)
+    with (copy / "checkpoint.pt").open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(TamperedRunError, match="does not match the SHA-256"):
+        load_actor(copy)
