@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from packerl.app.compare import compare, format_comparison, format_number
-from packerl.app.evaluate import evaluate
+from packerl.app.evaluate import NETWORK_MODELS, evaluate
 from packerl.app.options import add_dataclass_arguments, dataclass_kwargs
 from packerl.app.plots import plot_comparison
 from packerl.app.report import report
@@ -138,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "OUT/<policy>__<topology>__<traffic>__seed<SEED>; re-running the same "
                     "command skips the episodes already finished.")
     ev.add_argument("--policy", required=True,
-                    help=f"policy name: {', '.join(names('baseline'))}, or a trained run "
-                         "directory or model .zip")
+                    help=f"policy name: {', '.join(names('baseline'))}, a trained run "
+                         "directory or model .zip, a MAGNNETO run directory, or a guard spec "
+                         "guard:<policy>[,option=value...]")
     ev.add_argument("--topology", default="nx-XS", help="synnet topology preset "
                     "(default: nx-XS)")
     ev.add_argument("--traffic", default="tcp_high", help="synnet traffic preset, e.g. "
@@ -156,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="steps per episode (default: 100)")
     ev.add_argument("--step-ms", type=_positive_float, default=5.0,
                     help="simulated milliseconds per step (default: 5)")
+    ev.add_argument("--network-model", choices=NETWORK_MODELS, default="packet",
+                    help="packet (ns-3, default) or fluid (the flow-level model on the same "
+                         "scenarios)")
     ev.add_argument("--per-step", action="store_true", help="also write steps.csv")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -213,7 +217,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         args.usage_error(str(exc))
     print(f"evaluating {args.policy} on {args.topology} / {args.traffic}"
-          f"{' / failures: ' + args.link_failures if args.link_failures else ''}: "
+          f"{' / failures: ' + args.link_failures if args.link_failures else ''}"
+          f"{' in the fluid model' if args.network_model == 'fluid' else ''}: "
           f"{args.episodes} episodes x {args.episode_steps} steps, seeds {args.seed}.."
           f"{args.seed + args.episodes - 1}", flush=True)
     try:
@@ -221,7 +226,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                        args.out, link_failures=args.link_failures,
                        episode_steps=args.episode_steps, workers=args.workers,
                        step_ms=args.step_ms, per_step=args.per_step,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, network_model=args.network_model)
     except ValueError as exc:
         args.usage_error(str(exc))
     except KeyboardInterrupt:

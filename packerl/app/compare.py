@@ -32,7 +32,8 @@ ABSOLUTE_METRICS: tuple[tuple[str, str], ...] = (
     ("action_fluctuation", "Action fluct."),
     ("inference_ms", "Inference [ms]"),
 )
-GROUP_KEYS: tuple[str, ...] = ("topology", "traffic", "link_failures", "episode_steps", "step_ms")
+GROUP_KEYS: tuple[str, ...] = ("topology", "traffic", "link_failures", "episode_steps", "step_ms",
+                              "network_model")
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Comparison:
             title += f" / failures: {g['link_failures']}"
         if g.get("episode_steps") != 100 or g.get("step_ms") != 5.0:
             title += f" / {g['episode_steps']} steps x {g['step_ms']:g} ms"
+        if g.get("network_model") not in (None, "packet"):
+            title += f" / {g['network_model']} model"
         return title
 
 

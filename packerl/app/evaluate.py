@@ -33,7 +33,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from packerl import ENV_ID, LINK_WEIGHTS_ENV_ID
+from packerl import ENV_ID, FLUID_ENV_ID, FLUID_LINK_WEIGHTS_ENV_ID, LINK_WEIGHTS_ENV_ID
 from packerl.app.results import (
     CONFIG_FILE,
     EPISODE_COLUMNS,
@@ -59,6 +59,12 @@ from policies.factory import (
 )
 from policies.runs import load_run
 
+#: the network models an evaluation can run in, and the env id of each (model, action type)
+NETWORK_MODELS: tuple[str, ...] = ("packet", "fluid")
+ENV_IDS: dict[tuple[str, str], str] = {
+    ("packet", "next_hop"): ENV_ID, ("packet", "link_weights"): LINK_WEIGHTS_ENV_ID,
+    ("fluid", "next_hop"): FLUID_ENV_ID, ("fluid", "link_weights"): FLUID_LINK_WEIGHTS_ENV_ID,
+}
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -73,12 +79,16 @@ class EvalConfig:
     step_ms: float = 5.0
     action_type: str = "next_hop"
     synnet_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: ``"packet"`` (ns-3) or ``"fluid"`` (:mod:`packerl.fluid`, the same scenarios)
+    network_model: str = "packet"
 
     @property
     def run_name(self) -> str:
         name = f"{policy_slug(self.policy)}__{self.topology}__{self.traffic}__seed{self.seed}"
         if self.link_failures not in (None, "none"):
             name += f"__{self.link_failures}"
+        if self.network_model != "packet":
+            name += f"__{self.network_model}"
         return name
 
     def env_kwargs(self) -> dict[str, Any]:
@@ -91,7 +101,7 @@ class EvalConfig:
 
     @property
     def env_id(self) -> str:
-        return ENV_ID if self.action_type == "next_hop" else LINK_WEIGHTS_ENV_ID
+        return ENV_IDS[(self.network_model, self.action_type)]
 
 
 # --------------------------------------------------------------------------------- workers
@@ -149,7 +159,10 @@ def _worker(config: EvalConfig, episode: int, per_step: bool):
 
 
 def _json_config(config: EvalConfig) -> dict[str, Any]:
-    return json.loads(json.dumps(asdict(config)))
+    out = json.loads(json.dumps(asdict(config)))
+    if out["network_model"] == "packet":  # as runs written before the fluid model existed
+        del out["network_model"]
+    return out
 
 
 # ---------------------------------------------------------------------------------- evaluate
@@ -171,6 +184,7 @@ def evaluate(
     per_step: bool = False,
     progress: bool = True,
     synnet_kwargs: Mapping[str, Any] | None = None,
+    network_model: str = "packet",
 ) -> Path:
     """Evaluate ``policy_name`` for ``episodes`` episodes and write the result files.
 
@@ -189,6 +203,8 @@ def evaluate(
         per_step: also write ``steps.csv``.
         progress: show a tqdm progress bar.
         synnet_kwargs: extra overrides for ``synnet.generate``.
+        network_model: ``"packet"`` (ns-3, default) or ``"fluid"`` (the flow-level model of
+            :mod:`packerl.fluid` on the same scenarios; the run name ends in ``__fluid``).
 
     Returns:
         The run directory.
@@ -210,6 +226,9 @@ def evaluate(
     if workers is not None and (isinstance(workers, bool) or int(workers) != workers
                                 or workers < 1):
         raise ValueError(f"`workers` must be an integer >= 1, got {workers!r}")
+    if network_model not in NETWORK_MODELS:
+        raise ValueError(f"unknown network model {network_model!r}; valid: "
+                         f"{list(NETWORK_MODELS)}")
     if link_failures == "none":
         link_failures = None
     if is_learned_model(policy_name):  # the env variant the model was trained for
@@ -217,7 +236,7 @@ def evaluate(
     config = EvalConfig(policy=policy_name, topology=topology, traffic=traffic, seed=int(seed),
                         link_failures=link_failures, episode_steps=int(episode_steps),
                         step_ms=float(step_ms), action_type=action_type,
-                        synnet_kwargs=dict(synnet_kwargs or {}))
+                        synnet_kwargs=dict(synnet_kwargs or {}), network_model=network_model)
     env = make_env(config)  # validates names and numbers before anything is written
     try:
         make_policy(policy_name, env, seed=0)

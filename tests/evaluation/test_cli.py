@@ -94,3 +94,27 @@ def test_python_dash_m_packerl(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_fluid_model_is_evaluated_on_the_same_scenarios_and_compared_apart(results,
+                                                                               capsys):
+    import json
+
+    from packerl.app.compare import compare
+    from packerl.app.results import load_episodes
+
+    assert main(["evaluate", "--policy", "eigrp", "--out", str(results), "--network-model",
+                 "fluid", *TINY]) == 0
+    assert "in the fluid model" in capsys.readouterr().out
+    fluid = results / "eigrp__nx-XS__udp_high__seed4__fluid"
+    packet = results / "eigrp__nx-XS__udp_high__seed4"
+    assert json.loads((fluid / "config.json").read_text())["network_model"] == "fluid"
+    assert "network_model" not in json.loads((packet / "config.json").read_text())
+    f_rows, p_rows = load_episodes(fluid), load_episodes(packet)
+    assert [r["seed"] for r in f_rows] == [r["seed"] for r in p_rows]  # same scenarios
+    assert [r["total_goodput_mb"] for r in f_rows] != [r["total_goodput_mb"] for r in p_rows]
+    titles = [c.title for c in compare([results])]
+    assert "nx-XS / udp_high / 5 steps x 5 ms / fluid model" in titles
+    assert "nx-XS / udp_high / 5 steps x 5 ms" in titles
+    assert main(["evaluate", "--policy", "eigrp", "--out", str(results), "--network-model",
+                 "ns2", *TINY]) == 2
