@@ -23,13 +23,7 @@ from policies.magnneto import (
     train,
 )
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: the cores are shared, and two threads crawl when they are busy."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 #: the square 0 - 1 - 2 - 3 - 0; slots 2i = edge i as (u, v), 2i + 1 reversed:

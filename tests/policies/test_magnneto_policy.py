@@ -26,12 +26,7 @@ SENT = GLOBAL_OBS_FEATURES.index("sent_bytes")
 FAILURE_SEED, FAILURE_STEPS = 7, 12
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
