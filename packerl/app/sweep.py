@@ -46,6 +46,9 @@ A learned policy with ``models_from: <sweep name>`` is not trained again: its tr
 the models of the same trial ids of that sweep (in the same ``--out`` directory), so the
 paper's Figures 3-6 share one set of training runs.
 
+A trained run directory (``packerl train`` or MAGNNETO's, relative to the working directory)
+is evaluated like a baseline: one trial, its id :func:`policies.factory.policy_slug`.
+
 A guard spec (:mod:`policies.guard`) is a policy like any other. Around a baseline or a
 trained run directory it is one trial (its id: :func:`policies.factory.policy_slug`); around
 a registered learned policy it needs ``models_from`` and has one trial per seed, which guards
@@ -229,6 +232,18 @@ def _str_list(where: str, value: Any, valid: Callable[[str], bool], what: str,
     return list(dict.fromkeys(value))
 
 
+def _is_run_directory(name: Any) -> bool:
+    """A trained run (``packerl train`` or MAGNNETO) named by its directory, relative to the
+    working directory: evaluated like a baseline, one trial."""
+    if not isinstance(name, str):
+        return False
+    try:
+        check_policy_name(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_guard(where: str, spec: str, models_from: Any) -> None:
     """A sweep's guard spec: valid, no ``audit`` (the sweep chooses where its logs go), and
     ``models_from`` exactly when it wraps a registered learned policy."""
@@ -282,9 +297,9 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
         pname = p.get("name")
         if is_guard_spec(pname):
             _check_guard(where, pname, p.get("models_from"))
-        elif pname not in names():
-            raise _fail(where, f"unknown policy {pname!r}; valid: {list(names())} or a guard "
-                        "spec (guard:<policy>[,option=value...])")
+        elif pname not in names() and not _is_run_directory(pname):
+            raise _fail(where, f"unknown policy {pname!r}; valid: {list(names())}, a guard "
+                        "spec (guard:<policy>[,option=value...]) or a trained run directory")
         item: dict[str, Any] = {"name": pname}
         learned = learned_policy_of(pname)
         if learned is not None:
@@ -304,8 +319,8 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                                 f"in the same --out directory, found {models_from!r}")
                 item["models_from"] = models_from
         elif p.get("train") or p.get("models_from"):
-            raise _fail(where, f"`{pname}` is a baseline and is not trained; remove `train` "
-                        "and `models_from`")
+            raise _fail(where, f"`{pname}` is not trained by a sweep (a baseline or a trained "
+                        "run); remove `train` and `models_from`")
         if any(e["name"] == pname for e in policies):
             raise _fail(where, f"policy `{pname}` is listed twice")
         policies.append(item)

@@ -112,7 +112,8 @@ def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path)
 @pytest.mark.parametrize("change, message", [
     ({"polices": ["eigrp"]}, "unknown key(s) ['polices']; valid: "),
     ({"policies": ["dijkstra"]}, "unknown policy 'dijkstra'; valid: "),
-    ({"policies": [{"name": "eigrp", "train": {"topology": "nx-XS"}}]}, "is a baseline"),
+    ({"policies": [{"name": "eigrp", "train": {"topology": "nx-XS"}}]},
+     "is not trained by a sweep"),
     ({"policies": [{"name": "mslim", "models_from": "a/b"}]}, "the `name` of another sweep"),
     ({"policies": ["fieldlines"], "training": {"iterationz": 3}},
      "did you mean `iterations`?"),
@@ -183,6 +184,24 @@ def test_guard_specs_in_a_sweep_are_evaluated_audited_and_reported(tmp_path):
     assert "| Guard(Random (NH)) |" in (index.parent / "tables.md").read_text()
     assert (index.parent / f"timeline_{ids[2]}.png").stat().st_size > 0
     assert "guards.md" in index.read_text()
+
+
+def test_a_magnneto_run_directory_is_a_sweep_policy(tmp_path):
+    from policies.magnneto import train as train_magnneto
+
+    run = tmp_path / "magnneto-runs" / "seed3"
+    train_magnneto(run, episodes=1, topologies=("nx-XS",), traffic="udp_low", seed=3,
+                   horizon=3)
+    sweep = parse_sweep({**SMOKE, "policies": ["eigrp", str(run)],
+                         "evaluation": {**SMOKE["evaluation"], "episode_steps": 3}})
+    assert [t.trial_id for t in sweep.trials()] == ["eigrp", "magnneto-seed3"]
+    result = run_sweep(sweep, tmp_path / "out", backend="processes", num_cpus=1,
+                       log=lambda _: None)
+    assert sorted(result.finished) == ["eigrp", "magnneto-seed3"]
+    (cell,) = (tmp_path / "out" / "smoke" / "trials" / "magnneto-seed3" / "eval").iterdir()
+    assert [r["steps"] for r in load_episodes(cell)] == [3]
+    with pytest.raises(SweepConfigError, match="or a trained run directory"):
+        parse_sweep({**SMOKE, "policies": [str(tmp_path / "no-such-run")]})
 
 
 def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
