@@ -15,6 +15,9 @@ Aggregation, per (policy, topology, traffic, link failures) cell of the evaluati
    reproduction sweeps use ``eigrp_paper``, the paper's EIGRP): value / the reference's mean in
    the same cell (every policy is evaluated on the same scenario seeds). Action fluctuation and
    inference time are shown as absolute values (the reference's are 0 or near 0).
+Cells evaluated in the fluid model (the sweep's ``evaluation.network_models``) are reported
+under the topology ``<name> (fluid)``: their own tables, heatmaps and grids.
+
 5. a 95% confidence interval of the all-seeds ratio: a paired bootstrap over the evaluation
    episodes (the same resampled episode seeds for the policy's trials and the reference;
    :data:`BOOTSTRAP` resamples, fixed seed).
@@ -87,7 +90,11 @@ class TrialResult:
 
 
 def _cell_key(cfg: dict[str, Any]) -> tuple[str, str, str]:
-    return (cfg["topology"], cfg["traffic"], cfg.get("link_failures") or "none")
+    """(topology, traffic, failures); the fluid model's cells are the topology ``<name>
+    (fluid)``, so that they get tables, heatmaps and grids of their own."""
+    model = cfg.get("network_model") or "packet"
+    topology = cfg["topology"] if model == "packet" else f"{cfg['topology']} ({model})"
+    return (topology, cfg["traffic"], cfg.get("link_failures") or "none")
 
 
 def load_trials(results: str | os.PathLike) -> list[TrialResult]:
@@ -565,7 +572,8 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     if has_ref:
         grid_groups = set(grids(rows))
         for (topo, fail), cells in sorted(cells_by_group.items()):
-            stem = f"{topo}{'' if fail == 'none' else '_' + fail}"
+            stem = re.sub(r"[^A-Za-z0-9._+-]+", "_",
+                          f"{topo}{'' if fail == 'none' else '_' + fail}").strip("_")
             fname = f"heatmap_{stem}.png"
             plot_heatmaps(rows, out / fname, sorted(cells, key=_traffic_rank),
                           f"{name}: mean relative to {ref} (better half of seeds; "

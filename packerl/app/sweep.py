@@ -26,6 +26,7 @@ The sweep file (see ``experiments/sweeps/*.yaml``)::
       topologies: [nx-XS]
       traffics: [udp_low, tcp_high]
       link_failures: [none]           # none and/or weibull
+      network_models: [packet]        # packet (ns-3) and/or fluid (packerl.fluid)
       episodes: 100                   # or {nx-XS: 100, nx-XL: 30}
       episode_steps: 100
       seed: 9001
@@ -78,7 +79,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from packerl.app.evaluate import evaluate
+from packerl.app.evaluate import NETWORK_MODELS, evaluate
 from packerl.app.training import TrainConfig, check_rollout_memory, strict_train_config, train
 from packerl.sim.launcher import main_process_alive, pool_worker_init
 from policies.factory import check_guard_fallback, check_policy_name, policy_slug
@@ -88,7 +89,8 @@ from synnet.presets import LINK_FAILURE_PRESETS, TOPOLOGY_PRESETS, TRAFFIC_PRESE
 
 TOP_KEYS = ("name", "description", "reference", "policies", "seeds", "training", "evaluation",
             "resources")
-EVAL_KEYS = ("topologies", "traffics", "link_failures", "episodes", "episode_steps", "seed")
+EVAL_KEYS = ("topologies", "traffics", "link_failures", "network_models", "episodes",
+             "episode_steps", "seed")
 RESOURCE_KEYS = ("cpus_per_trial", "max_retries")
 DONE, FAILED, TRIAL_FILE, AUDIT_DIR = "DONE", "FAILED", "trial.json", "audit"
 
@@ -108,11 +110,13 @@ class EvalCell:
     traffic: str
     link_failures: str | None
     episodes: int
+    network_model: str = "packet"
 
     @property
     def name(self) -> str:
-        """``<topology>__<traffic>__<failures>``: the cell's directory name."""
-        return f"{self.topology}__{self.traffic}__{self.link_failures or 'none'}"
+        """``<topology>__<traffic>__<failures>[__fluid]``: the cell's directory name."""
+        name = f"{self.topology}__{self.traffic}__{self.link_failures or 'none'}"
+        return name if self.network_model == "packet" else f"{name}__{self.network_model}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,11 @@ class Trial:
     models_from: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
+        out = json.loads(json.dumps(asdict(self)))
+        for cell in out["cells"]:  # as trials written before the fluid model existed
+            if cell["network_model"] == "packet":
+                del cell["network_model"]
+        return out
 
 
 @dataclass
@@ -152,7 +160,9 @@ class Sweep:
         ev = self.evaluation
         episodes = ev["episodes"]
         return tuple(EvalCell(t, tr, None if f == "none" else f,
-                              int(episodes[t] if isinstance(episodes, Mapping) else episodes))
+                              int(episodes[t] if isinstance(episodes, Mapping) else episodes),
+                              model)
+                     for model in ev["network_models"]
                      for t in ev["topologies"] for tr in ev["traffics"]
                      for f in ev["link_failures"])
 
@@ -354,6 +364,10 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                                    ev.get("link_failures", ["none"]) or ["none"],
                                    LINK_FAILURE_PRESETS.__contains__, "link failure preset",
                                    sorted(LINK_FAILURE_PRESETS)),
+        "network_models": _str_list("`evaluation.network_models`",
+                                    ev.get("network_models", ["packet"]),
+                                    NETWORK_MODELS.__contains__, "network model",
+                                    list(NETWORK_MODELS)),
         "episode_steps": _pos_int("`evaluation.episode_steps`", ev.get("episode_steps", 100)),
         "seed": _pos_int("`evaluation.seed`", ev.get("seed", 9001), 0),
     }
@@ -491,7 +505,8 @@ def run_trial(trial_json: dict[str, Any], tdir: str) -> dict[str, Any]:
                  cell.episodes, trial_json["eval_seed"],
                  eval_dir, link_failures=cell.link_failures,
                  episode_steps=trial_json["episode_steps"],
-                 workers=max(1, min(int(trial_json["cpus"]), cell.episodes)), progress=False)
+                 workers=max(1, min(int(trial_json["cpus"]), cell.episodes)), progress=False,
+                 network_model=cell.network_model)
     if not main_process_alive():  # an orphaned worker: the sweep that asked is gone
         raise SystemExit(f"trial {trial_json['trial_id']}: the sweep process died; not DONE")
     (path / FAILED).unlink(missing_ok=True)

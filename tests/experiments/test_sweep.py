@@ -204,6 +204,26 @@ def test_a_magnneto_run_directory_is_a_sweep_policy(tmp_path):
         parse_sweep({**SMOKE, "policies": [str(tmp_path / "no-such-run")]})
 
 
+def test_a_sweep_evaluates_both_network_models_and_reports_them_apart(tmp_path):
+    sweep = parse_sweep({**SMOKE, "evaluation": {**SMOKE["evaluation"], "episode_steps": 3,
+                                                 "network_models": ["packet", "fluid"]}})
+    (trial, _) = sweep.trials()
+    assert [c.name for c in trial.cells] == ["nx-XS__udp_low__none",
+                                             "nx-XS__udp_low__none__fluid"]
+    assert trial.to_json()["cells"][0] == {  # packet cells as before: old trials resume
+        "topology": "nx-XS", "traffic": "udp_low", "link_failures": None, "episodes": 1}
+    run_sweep(sweep, tmp_path, backend="processes", num_cpus=2, log=lambda _: None)
+    runs = sorted(p.name for p in (tmp_path / "smoke" / "trials" / "eigrp" / "eval").iterdir())
+    assert runs == ["eigrp__nx-XS__udp_low__seed11", "eigrp__nx-XS__udp_low__seed11__fluid"]
+    index = report(tmp_path / "smoke")
+    tables = (index.parent / "tables.md").read_text()
+    assert "## nx-XS (fluid) / udp_low" in tables and "## nx-XS / udp_low" in tables
+    assert (index.parent / "heatmap_nx-XS_fluid.png").is_file()
+    with pytest.raises(SweepConfigError, match="unknown network model 'ns2'"):
+        parse_sweep({**SMOKE, "evaluation": {**SMOKE["evaluation"],
+                                             "network_models": ["ns2"]}})
+
+
 def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
     bad = _write(tmp_path, {**SMOKE, "policies": ["dijkstra"]}, "bad.yaml")
