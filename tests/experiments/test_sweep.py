@@ -246,7 +246,7 @@ def test_cli_usage_errors_and_dry_run(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["fig3", "fig3_smoke", "fig4", "fig4_smoke", "fig5",
-                                  "fig5_smoke", "fig6", "fig6_smoke"])
+                                  "fig5_smoke", "fig6", "fig6_smoke", "magnneto", "repro"])
 def test_shipped_sweep_files_are_valid(name):
     from pathlib import Path
 
