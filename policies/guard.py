@@ -82,6 +82,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -578,6 +579,7 @@ class Guard(Policy):
         self._healthy = 0
         self._degraded = 0
         self._pending_events: list[dict[str, Any]] = []
+        self._warned_budget = False
         self._episode = _Episode()
         self._episodes = 0
         self.records: list[dict[str, Any]] = []
@@ -864,6 +866,13 @@ class Guard(Policy):
         per_col = ((candidate != prev) & off).sum(axis=0)
         forced = ~valid_columns(prev, adj) & (per_col > 0)
         budget = math.floor(c.max_change * entries + 1e-9)
+        if budget == 0 and c.max_change > 0 and not self._warned_budget:
+            self._warned_budget = True
+            warnings.warn(f"guard: max_change={c.max_change:g} allows 0 of the {entries} "
+                          f"next-hop entries of this {n}-node topology per step; the wrapped "
+                          "policy changes only destinations the previous table does not "
+                          f"deliver (use max_change >= {1 / entries:.3g} to let it change "
+                          "one entry)", stacklevel=3)
         if c.max_window_change is not None:
             window_left = math.floor(c.max_window_change * entries + 1e-9) - sum(
                 self._episode.window)

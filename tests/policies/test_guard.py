@@ -316,6 +316,20 @@ def test_decision_bounds_hold_on_every_step(max_change, window, window_share, se
         assert sum(voluntary) > 0
 
 
+def test_a_bound_below_one_entry_warns_once_and_changes_nothing_voluntarily():
+    env = _env(steps=6, traffic="udp_medium")
+    try:
+        guard = _guard(env, RandomLinkWeights.from_env(env, seed=3), max_change=0.001)
+        with pytest.warns(UserWarning, match=r"max_change=0.001 allows 0 of the \d+ next-hop"
+                                             " entries") as caught:
+            _run(env, guard, seed=3)
+    finally:
+        env.close()
+    assert len([w for w in caught if "allows 0 of" in str(w.message)]) == 1
+    bounded = [r["bound"] for r in guard.records if r["bound"]]
+    assert bounded and all(b["voluntary"] == 0 and b["budget"] == 0 for b in bounded)
+
+
 # ---------------------------------------------------------------------- audit and replay
 
 
