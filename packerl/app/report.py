@@ -178,7 +178,10 @@ def bootstrap_ratio_ci(values: list[dict[int, float]], reference: list[dict[int,
     if not len(ratios):
         return math.nan, math.nan
     tail = 100 * (1 - level) / 2
-    return float(np.percentile(ratios, tail)), float(np.percentile(ratios, 100 - tail))
+    # x/0 ratios are inf: interpolating between them would give inf - inf
+    method = "linear" if np.isfinite(ratios).all() else "nearest"
+    return (float(np.percentile(ratios, tail, method=method)),
+            float(np.percentile(ratios, 100 - tail, method=method)))
 
 
 def aggregate(trials: list[TrialResult],

@@ -358,6 +358,17 @@ def test_a_failing_trial_is_retried_recorded_and_does_not_stop_the_others(tmp_pa
     assert (trial / "DONE").is_file() and not (trial / "FAILED").exists()
 
 
+def test_bootstrap_ci_with_a_zero_reference_is_inf_not_nan():
+    import warnings
+
+    from packerl.app.report import bootstrap_ratio_ci
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no `inf - inf` interpolation
+        low, high = bootstrap_ratio_ci([{1: 1.0, 2: 0.5, 3: 0.0}], [{1: 0.0, 2: 1.0, 3: 0.0}])
+    assert 0 < low < high == float("inf")
+
+
 def test_bootstrap_ci_is_paired_over_the_shared_episode_seeds():
     from packerl.app.report import bootstrap_ratio_ci
 
