@@ -390,6 +390,11 @@ def parse_sweep(data: Mapping[str, Any]) -> Sweep:
                                           res.get("cpus_per_trial", 1)),
                   max_retries=_pos_int("`resources.max_retries`", res.get("max_retries", 1), 0),
                   source=dict(data), reference=reference)
+    ids = [t.trial_id for t in sweep.trials()]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise _fail("`policies`", f"two policies share the trial id(s) {twice} (trained runs "
+                    "are named by their directory's name): rename one directory")
     for trial in sweep.trials():  # every training setup must be a valid TrainConfig
         if trial.train is not None:
             where = f"training of `{trial.trial_id}`"

@@ -202,6 +202,11 @@ def test_a_magnneto_run_directory_is_a_sweep_policy(tmp_path):
     assert [r["steps"] for r in load_episodes(cell)] == [3]
     with pytest.raises(SweepConfigError, match="or a trained run directory"):
         parse_sweep({**SMOKE, "policies": [str(tmp_path / "no-such-run")]})
+    import shutil
+
+    shutil.copytree(run, tmp_path / "elsewhere" / "seed3")
+    with pytest.raises(SweepConfigError, match=r"share the trial id\(s\) \['magnneto-seed3'\]"):
+        parse_sweep({**SMOKE, "policies": [str(run), str(tmp_path / "elsewhere" / "seed3")]})
 
 
 def test_a_sweep_evaluates_both_network_models_and_reports_them_apart(tmp_path):
