@@ -207,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "3-6, learning curves and an index.md linking them.")
     rp.add_argument("results", help="a sweep's result directory (OUT/<name> of packerl sweep)")
     rp.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
+
+    au = _command(
+        sub, _audit, "audit",
+        help="what a guard did: summary of its audit logs, timeline, bit-exact replay",
+        description="Summarise the JSON lines audit logs a guard wrote (audit=<dir>): shadow "
+                    "agreement, would-have-changed rates, fallbacks and their reasons, check "
+                    "failures. --replay re-simulates every logged episode and checks that "
+                    "the installed tables and observations are bit-identical.")
+    au.add_argument("logs", nargs="+", help="audit directories or .jsonl files")
+    au.add_argument("--timeline", default=None, metavar="PNG",
+                    help="also draw the first episode's timeline to this file")
+    au.add_argument("--replay", action="store_true",
+                    help="re-simulate every episode and compare it with its log")
     return parser
 
 
@@ -340,6 +353,63 @@ def _report(args: argparse.Namespace) -> int:
         args.usage_error(str(exc))
     print(f"report: {index}")
     return 0
+
+
+def _logged_spec(header: dict[str, Any]) -> str:
+    """The guard spec an audit log's header records (its wrapped policy and options)."""
+    from policies.guard import GuardConfig
+
+    return GuardConfig(inner=header["wrapped"], **{
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in header.get("options", {}).items()}).spec()
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from packerl.app.guard_report import (
+        audit_summary,
+        format_audit_summaries,
+        load_audit_logs,
+        plot_timeline,
+    )
+    from policies.audit import AuditLogError, replay
+
+    missing = [p for p in args.logs if not Path(p).exists()]
+    if missing:
+        args.usage_error(f"no such audit directory or file: {', '.join(missing)}")
+    try:
+        if args.timeline is not None:
+            _check_writable_dir(Path(args.timeline).parent, "--timeline")
+        per_path = {p: load_audit_logs([p]) for p in args.logs}
+        # one row per path, labelled by the guard spec its first log records
+        summaries = {_logged_spec(logs[0][0]): audit_summary(logs)
+                     for logs in per_path.values() if logs}
+    except (AuditLogError, ValueError) as exc:
+        args.usage_error(str(exc))
+    if not summaries:
+        args.usage_error(f"no audit logs (*.jsonl) in {', '.join(args.logs)}")
+    print("\n".join(f"{p}: {len(logs)} episode(s) of {_logged_spec(logs[0][0])}"
+                    for p, logs in per_path.items() if logs))
+    print("\n" + format_audit_summaries(summaries))
+    if args.timeline is not None:
+        header, steps = next(logs for logs in per_path.values() if logs)[0]
+        print(f"timeline: {plot_timeline(header, steps, args.timeline)}")
+    if not args.replay:
+        return 0
+    files = [f for p in args.logs for f in (sorted(Path(p).glob('*.jsonl')) if Path(p).is_dir()
+                                             else [Path(p)])]
+    different = 0
+    for f in files:
+        try:
+            result = replay(None, f)
+        except AuditLogError as exc:
+            print(f"packerl audit: error: {exc}", file=sys.stderr)
+            return RUN_ERROR
+        different += not result.identical
+        print(f"replay {f}: {len(result.tables)} steps, "
+              + ("identical" if result.identical else
+                 f"tables differ at steps {result.table_mismatches}, observations at "
+                 f"{result.observation_mismatches}"))
+    return RUN_ERROR if different else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,3 +118,29 @@ def test_the_fluid_model_is_evaluated_on_the_same_scenarios_and_compared_apart(r
     assert "nx-XS / udp_high / 5 steps x 5 ms" in titles
     assert main(["evaluate", "--policy", "eigrp", "--out", str(results), "--network-model",
                  "ns2", *TINY]) == 2
+
+
+def test_audit_summarises_draws_and_replays_a_guards_logs(tmp_path, capsys):
+    import json
+
+    audit = tmp_path / "audit"
+    spec = f"guard:random_lw,max_change=0.2,audit={audit}"
+    assert main(["evaluate", "--policy", spec, "--out", str(tmp_path / "out"), *TINY]) == 0
+    capsys.readouterr()
+    png = tmp_path / "timeline.png"
+    assert main(["audit", str(audit), "--timeline", str(png), "--replay"]) == 0
+    out = capsys.readouterr().out
+    assert f"{audit}: 2 episode(s) of {spec}" in out
+    assert "| Guard(Random (LW)) | guard | 10 |" in out
+    assert out.count(": 5 steps, identical") == 2 and png.stat().st_size > 0
+    # a tampered log: the replay finds the step whose table no longer matches
+    log = audit / "seed4.jsonl"
+    lines = log.read_text().splitlines()
+    step = json.loads(lines[3])
+    step["sha256"] = "0" * 64
+    lines[3] = json.dumps(step)
+    log.write_text("\n".join(lines) + "\n")
+    assert main(["audit", str(log), "--replay"]) == 1
+    assert "tables differ at steps [2]" in capsys.readouterr().out
+    assert main(["audit", str(tmp_path / "nowhere")]) == 2
+    assert "no such audit directory" in capsys.readouterr().err
