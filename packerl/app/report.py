@@ -260,9 +260,11 @@ def _index(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
 def _value_cell(r: dict[str, Any], half: bool) -> str:
     p = "better_half_" if half else ""
     n = r["better_half_seeds"] if half else r["seeds"]
-    pre = "ratio_" if r["relative"] else ""
+    # without a reference in the cell the relative metrics are shown as absolute values
+    relative = r["relative"] and np.isfinite(r["reference_mean"])
+    pre = "ratio_" if relative else ""
     text = _fmt(r[f"{pre}{p}mean"])
-    if not half and r["relative"] and np.isfinite(r["ratio_ci_low"]):
+    if not half and relative and np.isfinite(r["ratio_ci_low"]):
         text += f" (CI {_fmt(r['ratio_ci_low'])}-{_fmt(r['ratio_ci_high'])})"
     if n > 1:
         text += f" [{_fmt(r[f'{pre}{p}min'])}, {_fmt(r[f'{pre}{p}max'])}]"
@@ -293,7 +295,11 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
     cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
                    key=_traffic_rank)
     policies = sorted({r["policy"] for r in rows}, key=display_rank)
-    lines = [f"# {sweep}: results relative to {ref}", "",
+    if not any(r["policy"] == reference_policy for r in rows):
+        lines = [f"# {sweep}: results (absolute: no {ref} trial to relate them to)", ""]
+    else:
+        lines = [f"# {sweep}: results relative to {ref}", ""]
+    lines += [
              ("Per cell of the evaluation grid: each trial's mean over its evaluation episodes, "
              "then across a policy's training seeds. Relative metrics (goodput ... max. LU) are "
              f"value / {ref}'s mean on the same scenarios (goodput: higher is better; the "

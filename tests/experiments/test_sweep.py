@@ -282,6 +282,16 @@ def _fake_trial(root, trial_id, policy, seed, goodput, delay):
             writer.writerow(row)
 
 
+def test_a_report_without_the_reference_shows_absolute_values(tmp_path):
+    for seed, g in enumerate([10.0, 30.0]):
+        _fake_trial(tmp_path, f"fieldlines__nx-XS__flex__seed{seed}", "fieldlines", seed,
+                    [g, g], [5.0, 5.0])
+    report(tmp_path)
+    tables = (tmp_path / "report" / "tables.md").read_text()
+    assert tables.startswith("# ") and "(absolute: no EIGRP trial to relate them to)" in tables
+    assert "| FieldLines | 2 | 2 | 20 [10, 30] | 5 [5, 5] |" in tables  # mean [min, max]
+
+
 def test_report_takes_the_better_half_of_seeds_relative_to_eigrp(tmp_path):
     _fake_trial(tmp_path, "eigrp", "eigrp", None, [10.0, 30.0], [4.0, 6.0])
     for seed, g in enumerate([10.0, 30.0, 20.0, 40.0]):  # per-seed mean goodput
