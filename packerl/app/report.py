@@ -46,6 +46,7 @@ import numpy as np
 from packerl.app.compare import ABSOLUTE_METRICS, RATIO_METRICS, ratio
 from packerl.app.compare import format_number as _fmt
 from packerl.app.results import load_config, load_episodes
+from packerl.app.training import REFERENCE_DIR
 from packerl.app.guard_report import (
     audit_summary,
     format_audit_summaries,
@@ -99,7 +100,7 @@ def _cell_key(cfg: dict[str, Any]) -> tuple[str, str, str]:
 
 def load_trials(results: str | os.PathLike) -> list[TrialResult]:
     """Every trial under ``results`` (a sweep directory with ``trials/``) with finished
-    evaluation episodes.
+    evaluation episodes or a training run (still training: only its learning curve).
 
     Raises:
         FileNotFoundError: ``results`` holds no trials.
@@ -128,9 +129,9 @@ def load_trials(results: str | os.PathLike) -> list[TrialResult]:
             tr.episodes[key] = len(rows)
             tr.means[key] = {m: _nanmean([r[m] for r in rows]) for m, _ in METRICS}
             tr.values[key] = {m: {int(r["seed"]): float(r[m]) for r in rows} for m, _ in METRICS}
-        if tr.means:
+        if tr.means or tr.train_run is not None:  # a training run: its learning curve
             out.append(tr)
-    if not out:
+    if not any(t.means for t in out):
         raise FileNotFoundError(f"no finished evaluation episodes under `{root}/trials`")
     return out
 
@@ -459,8 +460,9 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
 
 
 def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
-    """Deterministic evaluation return (``eval.csv``) over training steps, one line per seed;
-    training-rollout mean return of the last checkpoint as a marker when there is no eval.csv."""
+    """Deterministic evaluation return (``eval.csv``) over training steps, one line per seed,
+    and as a dashed line the reference policy's mean return on the same episodes where a run
+    has one (:func:`packerl.app.training.evaluate_reference`)."""
     learned = [t for t in trials if t.train_run is not None]
     if not learned:
         return None
@@ -468,17 +470,26 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
     policies = sorted({t.policy for t in learned}, key=display_rank)
     fig, axes = plt.subplots(1, len(policies), squeeze=False, figsize=(4.2 * len(policies), 3.2))
     for ax, p in zip(axes[0], policies):
+        drawn: set[tuple[str, float]] = set()
         for t in (t for t in learned if t.policy == p):
             ev = t.train_run / "eval.csv"
             if ev.is_file():
                 with ev.open() as f:
                     data = list(csv.DictReader(f))
                 if data:
-                    ax.plot([int(r["timesteps"]) for r in data],
+                    ax.plot([int(r["timesteps"]) / 1e3 for r in data],
                             [float(r["return"]) for r in data], marker="o", markersize=3,
                             label=f"seed {t.seed}")
+                    for ref in sorted((t.train_run / REFERENCE_DIR).glob("*/episodes.csv")):
+                        rows = load_episodes(ref.parent)
+                        name = guard_label(load_config(ref.parent)["policy"])
+                        level = _nanmean([r["total_goodput_mb"] for r in rows])
+                        if rows and (name, round(level, 9)) not in drawn:  # seeds share them
+                            drawn.add((name, round(level, 9)))
+                            ax.axhline(level, color="0.35", linestyle="--", linewidth=0.8,
+                                       label=f"{name} on the same episodes")
         ax.set_title(f"{guard_label(p)}: evaluation return", fontsize=9)
-        ax.set_xlabel("training steps", fontsize=8)
+        ax.set_xlabel("training steps (thousands)", fontsize=8)
         ax.set_ylabel("episode return (goodput MB)", fontsize=8)
         ax.legend(fontsize=7)
     fig.tight_layout()

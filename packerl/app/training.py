@@ -47,6 +47,12 @@ from policies.registry import PolicyEntry, entry, names
 from policies.runs import describe, record_digests, write_description
 
 
+#: reset seed of the first periodic-evaluation episode (episode i: EVAL_SEED + i)
+EVAL_SEED = 10_000
+#: the directory of a run's reference evaluation (:func:`evaluate_reference`)
+REFERENCE_DIR = "reference"
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run depends on (defaults: the paper's Appendix B.7)."""
@@ -269,6 +275,25 @@ def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: 
     os.replace(run / "state.json.tmp", run / "state.json")
 
 
+def evaluate_reference(run_dir: str | os.PathLike, policy: str = "eigrp",
+                       workers: int | None = 1) -> Path:
+    """Evaluate ``policy`` on exactly the episodes of a run's periodic evaluation (its
+    topology, ``eval_traffic``, link failures and reset seeds ``EVAL_SEED + i``) into
+    ``run_dir/reference/``: the level its learning curve is read against
+    (``packerl report`` draws it). Resumable like ``packerl evaluate``.
+
+    Returns:
+        The evaluation's run directory.
+    """
+    from packerl.app.evaluate import evaluate
+
+    run = Path(run_dir)
+    config = TrainConfig.from_json(run / "config.json")
+    return evaluate(policy, config.topology, config.eval_traffic, config.eval_episodes,
+                    EVAL_SEED, run / REFERENCE_DIR, link_failures=config.link_failures,
+                    episode_steps=config.episode_steps, workers=workers, progress=False)
+
+
 def evaluate_model(model: Any, config: TrainConfig, stats: dict,
                    episodes: int) -> dict[str, float]:
     """Deterministic episodes on fixed seeds with frozen statistics; mean episode metrics."""
@@ -278,7 +303,7 @@ def evaluate_model(model: Any, config: TrainConfig, stats: dict,
     rows = []
     try:
         for episode in range(episodes):
-            venv.seed(10_000 + episode)
+            venv.seed(EVAL_SEED + episode)
             obs = venv.reset()
             ret, done = 0.0, False
             while not done:

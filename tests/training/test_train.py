@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
+import packerl
 from packerl.app.cli import main
 from packerl.app.training import TrainConfig, train
 
@@ -118,3 +120,37 @@ def test_train_flags_are_the_config_fields(capsys):
     for bad in (["--iterations", "2.5"], ["--lr", "fast"], ["--eval-every", "-3"],
                 ["--lr", "1e308"], ["--warm-start", "-1"]):
         assert main(["train", "--policy", "fieldlines", *bad]) == 2, bad
+
+
+def test_the_reference_evaluation_runs_the_periodic_evaluations_episodes(tmp_path):
+    """`evaluate_reference` (the dashed line of the learning curves) must see exactly the
+    scenarios the periodic evaluation of training sees."""
+    from dataclasses import asdict
+
+    from packerl.app.results import load_episodes
+    from packerl.app.training import EVAL_SEED, evaluate_reference, make_env
+
+    config = TrainConfig(policy="fieldlines", topology="nx-XS", traffic="flex",
+                         episode_steps=3, eval_episodes=2, out=str(tmp_path))
+    run = config.run_dir()
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(asdict(config)))
+    ref = evaluate_reference(run)
+    assert ref.parent == run / "reference" and ref.name.startswith("eigrp__nx-XS__tcp_high")
+    rows = load_episodes(ref)
+    assert [r["seed"] for r in rows] == [EVAL_SEED, EVAL_SEED + 1] and rows[0]["steps"] == 3
+    train_env = make_env(config, {}, traffic=config.eval_traffic, update_stats=False)
+    try:
+        train_env.reset(seed=EVAL_SEED)
+        seen = train_env.unwrapped.scenario
+    finally:
+        train_env.close()
+    plain = gym.make(packerl.ENV_ID, topology="nx-XS", traffic="tcp_high", episode_steps=3)
+    try:
+        plain.reset(seed=EVAL_SEED)
+        other = plain.unwrapped.scenario
+        assert np.array_equal(other.topology.edges, seen.topology.edges)
+        assert np.array_equal(other.topology.datarate_bps, seen.topology.datarate_bps)
+        assert np.array_equal(other.demands, seen.demands) and len(seen.demands) > 0
+    finally:
+        plain.close()
