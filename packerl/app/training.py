@@ -19,6 +19,7 @@ Run directory layout (``<out>/<policy>__<topology>__<traffic>__seed<seed>/``)::
     checkpoint_stats.pkl the normalisation statistics that go with it
     state.json           {"iteration": i, ...} of the latest checkpoint
     eval.csv             periodic deterministic evaluation
+    reference/           EIGRP on the same evaluation episodes (evaluate_reference)
     tensorboard/         SB3 + evaluation scalars
     model.zip, model_stats.pkl   the final model (also loadable by `packerl evaluate`)
 """
@@ -411,6 +412,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(asdict(config), indent=2))
     write_description(run, config.description())
+    if config.eval_every > 0:  # the level the learning curve is read against (resumable)
+        evaluate_reference(run)
 
     stats: dict = {}
     env_fns = [lambda: make_env(config, stats)] * config.n_envs

@@ -29,6 +29,8 @@ def test_train_checkpoints_resumes_and_evaluates(tmp_path, policy):
     assert state["iteration"] == 2 and state["num_timesteps"] == 16
     assert (run / "model.zip").exists() and (run / "model_stats.pkl").exists()
     assert len((run / "eval.csv").read_text().splitlines()) == 3  # header + 2 evaluations
+    (ref,) = (run / "reference").iterdir()  # EIGRP on the evaluation's episodes
+    assert ref.name == "eigrp__nx-XS__udp_low__seed10000"
     assert len(list((run / "tensorboard").rglob("events.out.tfevents*"))) == 1  # one stream
     described = json.loads((run / "policy.json").read_text())
     assert (described["policy"], described["stack"]) == (policy, 4)
