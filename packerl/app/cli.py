@@ -366,6 +366,7 @@ def _logged_spec(header: dict[str, Any]) -> str:
 
 def _audit(args: argparse.Namespace) -> int:
     from packerl.app.guard_report import (
+        audit_files,
         audit_summary,
         format_audit_summaries,
         load_audit_logs,
@@ -395,10 +396,8 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"timeline: {plot_timeline(header, steps, args.timeline)}")
     if not args.replay:
         return 0
-    files = [f for p in args.logs for f in (sorted(Path(p).glob('*.jsonl')) if Path(p).is_dir()
-                                             else [Path(p)])]
     different = 0
-    for f in files:
+    for f in audit_files(args.logs):
         try:
             result = replay(None, f)
         except AuditLogError as exc:

@@ -65,10 +65,15 @@ def reason_kinds(reason: str) -> list[str]:
 def load_audit_logs(paths: Iterable[str | os.PathLike]) -> AuditLogs:
     """The (header, steps) of every ``*.jsonl`` audit log in ``paths`` (files or
     directories), sorted by file name."""
+    return [read_audit(f) for f in audit_files(paths)]
+
+
+def audit_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Every ``*.jsonl`` audit log in ``paths`` (files or directories), sorted by name."""
     files: list[Path] = []
     for p in map(Path, paths):
         files.extend(sorted(p.glob("*.jsonl")) if p.is_dir() else [p])
-    return [read_audit(f) for f in files]
+    return files
 
 
 def audit_summary(logs: AuditLogs) -> dict[str, Any]:
