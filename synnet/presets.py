@@ -65,6 +65,9 @@ _PROTOCOLS = {"udp": 0.0, "mixed": 0.5, "tcp": 1.0}
 TRAFFIC_PRESETS: dict[str, dict[str, Any]] = {
     f"{proto}_{level}": {"m_traffic": m, "p_tcp": p} for proto, p in _PROTOCOLS.items() for level, m in _LEVELS.items()
 }
+#: the grid presets' protocol mixes and intensities, in increasing TCP share and intensity
+TRAFFIC_PROTOCOLS: tuple[str, ...] = tuple(_PROTOCOLS)
+TRAFFIC_LEVELS: tuple[str, ...] = tuple(_LEVELS)
 TRAFFIC_PRESETS["flex"] = {"m_traffic": ("uniform", 0.1, 4.0), "p_tcp": ("uniform", 0.0, 1.0)}
 
 LINK_FAILURE_PRESETS: dict[str, dict[str, float] | None] = {"none": None, "weibull": dict(FAILURE_DEFAULTS)}

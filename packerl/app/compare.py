@@ -27,6 +27,8 @@ RATIO_METRICS: tuple[tuple[str, str, bool], ...] = (
     ("drop_ratio", "Drop ratio", False),
     ("max_link_util", "Max. LU", False),
 )
+#: per ratio metric: is a higher value better?
+HIGHER_IS_BETTER: dict[str, bool] = {m: h for m, _, h in RATIO_METRICS}
 #: metrics shown as absolute values (the reference's are often 0): (column, label)
 ABSOLUTE_METRICS: tuple[tuple[str, str], ...] = (
     ("action_fluctuation", "Action fluct."),

@@ -15,8 +15,8 @@ Aggregation, per (policy, topology, traffic, link failures) cell of the evaluati
    reproduction sweeps use ``eigrp_paper``, the paper's EIGRP): value / the reference's mean in
    the same cell (every policy is evaluated on the same scenario seeds). Action fluctuation and
    inference time are shown as absolute values (the reference's are 0 or near 0).
-Cells evaluated in the fluid model (the sweep's ``evaluation.network_models``) are reported
-under the topology ``<name> (fluid)``: their own tables, heatmaps and grids.
+Cells evaluated in the fluid model (the sweep's ``evaluation.network_models``) are cells of
+their own (the ``network_model`` column): their own tables, heatmaps and grids.
 
 5. a 95% confidence interval of the all-seeds ratio: a paired bootstrap over the evaluation
    episodes (the same resampled episode seeds for the policy's trials and the reference;
@@ -26,8 +26,9 @@ Outputs in ``OUT`` (default ``RESULTS_DIR/report``): ``summary.csv`` (long forma
 per policy x cell x metric), ``tables.md`` (Figure 3/5/6 style: policy x metric per cell, and
 Figure 4 style traffic grids), ``heatmap_*.png``, ``grid_*.png``, ``learning_curves.png``,
 for sweeps with guard specs ``guards.md`` (:func:`guard_tables`: what each guard's audit logs
-say, per cell) and ``timeline_*.png`` (one episode per guard), and ``index.md`` linking them
-all.
+say, per cell) and ``timeline_*.png`` (one episode per guard), where the sweep covers the
+paper's Figure 3/4 cells ``findings.md`` (:mod:`packerl.app.findings`: each of the paper's
+findings checked cell by cell), and ``index.md`` linking them all.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from packerl.app.compare import ABSOLUTE_METRICS, RATIO_METRICS, ratio
+from packerl.app import findings
+from packerl.app.compare import ABSOLUTE_METRICS, HIGHER_IS_BETTER, RATIO_METRICS, ratio
 from packerl.app.compare import format_number as _fmt
 from packerl.app.results import load_config, load_episodes
 from packerl.app.training import REFERENCE_DIR
@@ -54,6 +56,8 @@ from packerl.app.guard_report import (
     plot_timeline,
 )
 from policies.factory import policy_slug
+from synnet.presets import TRAFFIC_LEVELS as LEVELS
+from synnet.presets import TRAFFIC_PROTOCOLS as PROTOCOLS
 from policies.guard import guard_label, is_guard_spec, parse_guard_spec
 from policies.registry import display_rank
 
@@ -64,10 +68,8 @@ BOOTSTRAP, BOOTSTRAP_SEED = 2000, 0
 METRICS: tuple[tuple[str, str], ...] = tuple((m, label) for m, label, _ in RATIO_METRICS) + \
     ABSOLUTE_METRICS
 RELATIVE = {m for m, _, _ in RATIO_METRICS}
-HIGHER_IS_BETTER = {m: h for m, _, h in RATIO_METRICS}
-PROTOCOLS = ("udp", "mixed", "tcp")
-LEVELS = ("low", "medium", "high", "very_high")
-CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "metric", "reference",
+CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "network_model", "metric",
+               "reference",
                "relative", "seeds", "episodes_per_seed", "reference_mean", "mean", "min", "max",
                "better_half_seeds", "better_half_mean", "better_half_min", "better_half_max",
                "ratio_mean", "ratio_min", "ratio_max", "ratio_better_half_mean",
@@ -75,27 +77,44 @@ CSV_COLUMNS = ("policy", "topology", "traffic", "link_failures", "metric", "refe
                "ratio_ci_high")
 
 
+class Cell(NamedTuple):
+    """One cell of the evaluation grid: every policy is evaluated on its scenarios."""
+
+    topology: str
+    traffic: str
+    link_failures: str = "none"
+    network_model: str = "packet"
+
+    @classmethod
+    def of_config(cls, cfg: dict[str, Any]) -> Cell:
+        """The cell of an evaluation run's ``config.json``."""
+        return cls(cfg["topology"], cfg["traffic"], cfg.get("link_failures") or "none",
+                   cfg.get("network_model") or "packet")
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Cell:
+        """The cell of a :func:`aggregate` row."""
+        return cls(*(row[f] for f in cls._fields))
+
+    @property
+    def group(self) -> tuple[str, str, str]:
+        """(topology, link failures, network model): the cells of one heatmap or grid."""
+        return (self.topology, self.link_failures, self.network_model)
+
+
 @dataclass
 class TrialResult:
     trial_id: str
     policy: str
     seed: int | None
-    #: cell (topology, traffic, failures) -> metric -> mean over episodes
-    means: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
-    episodes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: cell -> metric -> mean over episodes
+    means: dict[Cell, dict[str, float]] = field(default_factory=dict)
+    episodes: dict[Cell, int] = field(default_factory=dict)
     #: cell -> metric -> {episode reset seed: value} (for the paired bootstrap)
-    values: dict[tuple[str, str, str], dict[str, dict[int, float]]] = field(default_factory=dict)
+    values: dict[Cell, dict[str, dict[int, float]]] = field(default_factory=dict)
     train_run: Path | None = None
     #: cell -> the guard's audit-log directory (guard specs evaluated with ``audit=``)
-    audits: dict[tuple[str, str, str], Path] = field(default_factory=dict)
-
-
-def _cell_key(cfg: dict[str, Any]) -> tuple[str, str, str]:
-    """(topology, traffic, failures); the fluid model's cells are the topology ``<name>
-    (fluid)``, so that they get tables, heatmaps and grids of their own."""
-    model = cfg.get("network_model") or "packet"
-    topology = cfg["topology"] if model == "packet" else f"{cfg['topology']} ({model})"
-    return (topology, cfg["traffic"], cfg.get("link_failures") or "none")
+    audits: dict[Cell, Path] = field(default_factory=dict)
 
 
 def load_trials(results: str | os.PathLike) -> list[TrialResult]:
@@ -121,7 +140,7 @@ def load_trials(results: str | os.PathLike) -> list[TrialResult]:
             if not rows:
                 continue
             config = load_config(run.parent)
-            key = _cell_key(config)
+            key = Cell.of_config(config)
             if is_guard_spec(config["policy"]):
                 audit = parse_guard_spec(config["policy"]).audit
                 if audit is not None and Path(audit).is_dir():
@@ -208,8 +227,8 @@ def aggregate(trials: list[TrialResult],
                 per_best = np.array([t.means[cell][m] for t in best])
                 ref = reference.get(cell, {}).get(m, math.nan)
                 rel = m in RELATIVE
-                row = {"policy": policy, "topology": cell[0], "traffic": cell[1],
-                       "link_failures": cell[2], "metric": m, "reference": reference_policy,
+                row = {"policy": policy, **cell._asdict(), "metric": m,
+                       "reference": reference_policy,
                        "relative": rel, "seeds": len(ts),
                        "episodes_per_seed": min(t.episodes[cell] for t in ts),
                        "reference_mean": ref, "mean": _nanmean(list(per_seed)),
@@ -229,11 +248,12 @@ def aggregate(trials: list[TrialResult],
     return rows
 
 
-def _traffic_rank(cell: tuple[str, str, str]) -> tuple:
-    split = _split_traffic(cell[1])
-    if split is None:
-        return (cell[0], 1, 0, 0, cell[1], cell[2])
-    return (cell[0], 0, PROTOCOLS.index(split[0]), LEVELS.index(split[1]), cell[1], cell[2])
+def _traffic_rank(cell: Cell) -> tuple:
+    split = _split_traffic(cell.traffic)
+    rank = (1, 0, 0) if split is None else (0, PROTOCOLS.index(split[0]),
+                                            LEVELS.index(split[1]))
+    return (cell.network_model != "packet", cell.network_model, cell.topology, *rank,
+            cell.traffic, cell.link_failures)
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -249,13 +269,30 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 # ------------------------------------------------------------------------------- markdown
 
 
-def _cell_title(cell: tuple[str, str, str]) -> str:
-    return f"{cell[0]} / {cell[1]}" + ("" if cell[2] == "none" else f" / failures: {cell[2]}")
+def _cell_title(cell: Cell) -> str:
+    return (f"{cell.topology} / {cell.traffic}"
+            + ("" if cell.link_failures == "none" else f" / failures: {cell.link_failures}")
+            + ("" if cell.network_model == "packet" else f" / {cell.network_model} model"))
+
+
+def _group_title(group: tuple[str, str, str]) -> str:
+    """A heatmap's or grid's (topology, failures, model) in words."""
+    topology, failures, model = group
+    return (topology + ("" if failures == "none" else " with failures")
+            + ("" if model == "packet" else f", {model} model"))
+
+
+def _group_stem(group: tuple[str, str, str]) -> str:
+    """A file-name-safe ``topology[_failures][_model]``."""
+    topology, failures, model = group
+    name = "_".join([topology] + [v for v, d in ((failures, "none"), (model, "packet"))
+                                  if v != d])
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_")
 
 
 def _index(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
-    return {(r["topology"], r["traffic"], r["link_failures"], r["policy"], r["metric"]): r
-            for r in rows}
+    """(*cell, policy, metric) -> row."""
+    return {(*Cell.of_row(r), r["policy"], r["metric"]): r for r in rows}
 
 
 def _value_cell(r: dict[str, Any], half: bool) -> str:
@@ -272,16 +309,15 @@ def _value_cell(r: dict[str, Any], half: bool) -> str:
     return text
 
 
-def grids(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(topology, failures) pairs whose traffics cover at least 6 cells of the
-    ``{udp,mixed,tcp}_{low,...,very_high}`` grid: they also get Figure 4 style grids."""
-    out = []
-    for topo, fail in sorted({(r["topology"], r["link_failures"]) for r in rows}):
-        traffics = {r["traffic"] for r in rows if (r["topology"], r["link_failures"]) ==
-                    (topo, fail)}
-        if sum(_split_traffic(t) is not None for t in traffics) >= 6:
-            out.append((topo, fail))
-    return out
+def grids(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Cell groups (topology, failures, network model) whose traffics cover at least 6 cells
+    of the ``{udp,mixed,tcp}_{low,...,very_high}`` grid: they also get Figure 4 style
+    grids."""
+    traffics: dict[tuple[str, str, str], set[str]] = {}
+    for r in rows:
+        traffics.setdefault(Cell.of_row(r).group, set()).add(r["traffic"])
+    return [g for g, ts in sorted(traffics.items())
+            if sum(_split_traffic(t) is not None for t in ts) >= 6]
 
 
 def _split_traffic(name: str) -> tuple[str, str] | None:
@@ -293,8 +329,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
                     reference_policy: str = DEFAULT_REFERENCE) -> str:
     ref = guard_label(reference_policy)
     idx = _index(rows)
-    cells = sorted({(r["topology"], r["traffic"], r["link_failures"]) for r in rows},
-                   key=_traffic_rank)
+    cells = sorted({Cell.of_row(r) for r in rows}, key=_traffic_rank)
     policies = sorted({r["policy"] for r in rows}, key=display_rank)
     if not any(r["policy"] == reference_policy for r in rows):
         lines = [f"# {sweep}: results (absolute: no {ref} trial to relate them to)", ""]
@@ -326,9 +361,10 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
                 cells_ += [_value_cell(idx[(*cell, p, m)], half) for m, _ in METRICS]
                 lines.append("| " + " | ".join(cells_) + " |")
             lines.append("")
-    for topo, fail in grids(rows):
-        lines += [(f"## Traffic grid on {topo}{'' if fail == 'none' else ' / failures: ' + fail}"
-                  " (Figure 4 style; better half of seeds)"), "",
+    for group in grids(rows):
+        topo, fail, model = group
+        lines += [f"## Traffic grid on {_group_title(group)} (Figure 4 style; better half of "
+                  "seeds)", "",
                   f"Cell: value relative to {ref} (absolute mean in parentheses).", ""]
         for p in (p for p in policies if p != reference_policy):
             for m, label in METRICS:
@@ -340,7 +376,7 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
                 for proto in PROTOCOLS:
                     out = []
                     for level in LEVELS:
-                        r = idx.get((topo, f"{proto}_{level}", fail, p, m))
+                        r = idx.get((topo, f"{proto}_{level}", fail, model, p, m))
                         out.append("" if r is None else
                                    f"{_fmt(r['ratio_better_half_mean'])} "
                                    f"({_fmt(r['better_half_mean'])})")
@@ -423,10 +459,12 @@ def plot_heatmaps(rows: list[dict[str, Any]], path: Path, cells: list[tuple],
     return path
 
 
-def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: str,
+def plot_grid(rows: list[dict[str, Any]], path: Path, group: tuple[str, str, str],
               policy: str, reference_policy: str = DEFAULT_REFERENCE) -> Path:
-    """Figure 4 style: one panel per metric, protocol x intensity, ratio to the reference and
-    the absolute mean (better half of seeds)."""
+    """Figure 4 style for the cells of ``group`` (topology, failures, network model): one
+    panel per metric, protocol x intensity, ratio to the reference and the absolute mean
+    (better half of seeds)."""
+    topology, failures, model = group
     from matplotlib.colors import Normalize
 
     plt = _plt()
@@ -438,7 +476,7 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
         score = np.full((len(PROTOCOLS), len(LEVELS)), np.nan)
         for i, proto in enumerate(PROTOCOLS):
             for j, level in enumerate(LEVELS):
-                r = idx.get((topology, f"{proto}_{level}", failures, policy, m))
+                r = idx.get((topology, f"{proto}_{level}", failures, model, policy, m))
                 if r is None:
                     continue
                 score[i, j] = _score(r["ratio_better_half_mean"], m)
@@ -449,8 +487,7 @@ def plot_grid(rows: list[dict[str, Any]], path: Path, topology: str, failures: s
         ax.set_xticks(range(len(LEVELS)), ["low", "med.", "high", "v. high"], fontsize=7)
         ax.set_yticks(range(len(PROTOCOLS)), ["UDP", "TCP/UDP", "TCP"], fontsize=7)
         ax.set_title(label, fontsize=8)
-    fig.suptitle(f"{guard_label(policy)} on {topology}"
-                 f"{'' if failures == 'none' else ' with failures'}: relative to "
+    fig.suptitle(f"{guard_label(policy)} on {_group_title(group)}: relative to "
                  f"{guard_label(reference_policy)} "
                  "(2nd line: absolute mean; better half of seeds)", fontsize=9)
     fig.tight_layout()
@@ -504,7 +541,7 @@ def plot_learning_curves(trials: list[TrialResult], path: Path) -> Path | None:
 def guard_tables(trials: list[TrialResult]) -> str:
     """Per cell, a table of :func:`~packerl.app.guard_report.audit_summary` over every
     guard trial's audit logs (a policy's seeds pooled); empty if no trial has any."""
-    logs: dict[tuple, dict[str, list]] = {}
+    logs: dict[Cell, dict[str, list]] = {}
     for t in trials:
         for cell, audit in t.audits.items():
             logs.setdefault(cell, {}).setdefault(t.policy, []).extend(load_audit_logs([audit]))
@@ -532,7 +569,8 @@ def plot_guard_timelines(trials: list[TrialResult], out: Path) -> list[tuple[str
     for t in trials:
         if not t.audits or t.policy in {p for p, _ in done}:
             continue
-        cell = sorted(t.audits, key=lambda c: (c[2] == "none", _traffic_rank(c)))[0]
+        cell = sorted(t.audits, key=lambda c: (c.link_failures == "none",
+                                               _traffic_rank(c)))[0]
         found = load_audit_logs([t.audits[cell]])
         if not found:
             continue
@@ -582,30 +620,32 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     (out / "tables.md").write_text(markdown_tables(rows, name, reference) + "\n")
     files.append(("tables.md", ("tables per cell (Figures 3/5/6 style) and traffic grids "
                   "(Figure 4 style)")))
+    checked = findings.markdown(rows, name, reference)
+    if checked:
+        (out / "findings.md").write_text(checked + "\n")
+        files.append(("findings.md", "the paper's findings, checked cell by cell (holds / "
+                      "undecided / contradicted)"))
     has_ref = any(r["policy"] == reference for r in rows)
-    cells_by_group: dict[tuple[str, str], list[tuple]] = {}
+    cells_by_group: dict[tuple[str, str, str], set[Cell]] = {}
     for r in rows:
-        cells_by_group.setdefault((r["topology"], r["link_failures"]), [])
-        c = (r["topology"], r["traffic"], r["link_failures"])
-        if c not in cells_by_group[(r["topology"], r["link_failures"])]:
-            cells_by_group[(r["topology"], r["link_failures"])].append(c)
+        cell = Cell.of_row(r)
+        cells_by_group.setdefault(cell.group, set()).add(cell)
     if has_ref:
         grid_groups = set(grids(rows))
-        for (topo, fail), cells in sorted(cells_by_group.items()):
-            stem = re.sub(r"[^A-Za-z0-9._+-]+", "_",
-                          f"{topo}{'' if fail == 'none' else '_' + fail}").strip("_")
+        for group, cells in sorted(cells_by_group.items()):
+            stem = _group_stem(group)
             fname = f"heatmap_{stem}.png"
             plot_heatmaps(rows, out / fname, sorted(cells, key=_traffic_rank),
                           f"{name}: mean relative to {ref} (better half of seeds; "
                           "2nd line: [min, max] over those seeds)")
-            files.append((fname, (f"{topo}{'' if fail == 'none' else ' with failures'}: "
-                          "policies x metrics per traffic (Figures 3/5/6 style)")))
-            if (topo, fail) in grid_groups:
+            files.append((fname, (f"{_group_title(group)}: policies x metrics per traffic "
+                                  "(Figures 3/5/6 style)")))
+            if group in grid_groups:
                 for p in sorted({r["policy"] for r in rows} - {reference}, key=display_rank):
                     fname = f"grid_{stem}_{policy_slug(p)}.png"
-                    plot_grid(rows, out / fname, topo, fail, p, reference)
-                    files.append((fname, (f"{guard_label(p)} on {topo}: traffic grid "
-                                  "(Figure 4 style)")))
+                    plot_grid(rows, out / fname, group, p, reference)
+                    files.append((fname, (f"{guard_label(p)} on {_group_title(group)}: "
+                                          "traffic grid (Figure 4 style)")))
     guards = guard_tables(trials)
     if guards:
         (out / "guards.md").write_text(guards + "\n")
@@ -630,5 +670,5 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     return out / "index.md"
 
 
-__all__ = ["CSV_COLUMNS", "aggregate", "better_half", "bootstrap_ratio_ci", "guard_tables",
+__all__ = ["CSV_COLUMNS", "Cell", "aggregate", "better_half", "bootstrap_ratio_ci", "guard_tables",
            "load_trials", "plot_guard_timelines", "report", "sweep_reference"]

@@ -222,8 +222,12 @@ def test_a_sweep_evaluates_both_network_models_and_reports_them_apart(tmp_path):
     assert runs == ["eigrp__nx-XS__udp_low__seed11", "eigrp__nx-XS__udp_low__seed11__fluid"]
     index = report(tmp_path / "smoke")
     tables = (index.parent / "tables.md").read_text()
-    assert "## nx-XS (fluid) / udp_low" in tables and "## nx-XS / udp_low" in tables
+    assert "## nx-XS / udp_low / fluid model: all seeds" in tables
+    assert "## nx-XS / udp_low: all seeds" in tables
     assert (index.parent / "heatmap_nx-XS_fluid.png").is_file()
+    with (index.parent / "summary.csv").open() as f:
+        models = {(r["network_model"], r["topology"]) for r in csv.DictReader(f)}
+    assert models == {("packet", "nx-XS"), ("fluid", "nx-XS")}
     with pytest.raises(SweepConfigError, match="unknown network model 'ns2'"):
         parse_sweep({**SMOKE, "evaluation": {**SMOKE["evaluation"],
                                              "network_models": ["ns2"]}})
@@ -290,6 +294,7 @@ def test_a_report_without_the_reference_shows_absolute_values(tmp_path):
     tables = (tmp_path / "report" / "tables.md").read_text()
     assert tables.startswith("# ") and "(absolute: no EIGRP trial to relate them to)" in tables
     assert "| FieldLines | 2 | 2 | 20 [10, 30] | 5 [5, 5] |" in tables  # mean [min, max]
+    assert not (tmp_path / "report" / "findings.md").exists()  # nothing to check against
 
 
 def test_report_takes_the_better_half_of_seeds_relative_to_eigrp(tmp_path):
@@ -312,6 +317,8 @@ def test_report_takes_the_better_half_of_seeds_relative_to_eigrp(tmp_path):
     md = (tmp_path / "report" / "tables.md").read_text()
     assert "| FieldLines | 2 | 2 | 1.75 [1.5, 2] |" in md
     assert "| FieldLines | 4 | 2 | 1.25 (CI 0.833-2.5) [0.5, 2] |" in md  # 2 episodes
+    checked = (tmp_path / "report" / "findings.md").read_text()
+    assert "| learned_goodput_intense | FieldLines | Goodput | 0/1 | 1/1 | 0/1 |" in checked
 
 
 @pytest.mark.slow
