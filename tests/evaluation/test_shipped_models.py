@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The shipped, finished training runs reproduce their committed evaluation numbers: the same
+run directory, scenario seed and settings give the same episode, metric for metric."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from packerl.app.evaluate import EvalConfig, run_episode
+from packerl.app.results import EPISODE_METRICS, load_config, load_episodes
+
+ROOT = Path(__file__).resolve().parents[2]
+TRIALS = ROOT / "experiments" / "results" / "sweeps" / "repro_train" / "trials"
+#: finished trials (``DONE``) whose first committed evaluation episode is replayed
+SHIPPED = sorted(t.name for t in TRIALS.glob("*") if (t / "DONE").is_file())
+#: timing columns: measured, not reproduced
+TIMING = {"inference_ms", "wall_s"}
+
+
+def test_there_are_shipped_runs():
+    assert {"fieldlines__nx-XS__flex__seed0", "mslim__nsfnet+geant2__flex__seed0"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("trial", SHIPPED)
+def test_a_shipped_run_reproduces_its_committed_evaluation_episode(trial):
+    (evaluation,) = sorted((TRIALS / trial / "eval").glob("*/episodes.csv"))
+    config = load_config(evaluation.parent)
+    committed = load_episodes(evaluation.parent)[0]
+    # the run directory as a fresh clone has it (the config records where it was trained)
+    run = TRIALS / trial / "train" / Path(config["policy"]).name
+    assert (run / "policy.json").is_file(), f"{run} is not a shipped run"
+    cfg = EvalConfig(policy=str(run), **{k: v for k, v in config.items() if k != "policy"})
+    row, _ = run_episode(cfg, episode=int(committed["episode"]))
+    assert row["seed"] == int(committed["seed"])
+    for metric in EPISODE_METRICS:
+        if metric in TIMING or math.isnan(float(committed[metric])):
+            continue
+        assert row[metric] == pytest.approx(float(committed[metric]), rel=1e-9, abs=1e-12), \
+            metric
