@@ -42,7 +42,7 @@ from packerl.routing import next_hops_from_weights
 from packerl.spaces import ActionFormat, ActionType, graph_of
 from policies.base import Policy
 from policies.baselines import link_properties
-from policies.magnneto import MagnnetoActor, MagnnetoTask, load_actor, optimise
+from policies.magnneto import MagnnetoActor, MagnnetoTask, NumpyActor, load_actor, optimise
 
 #: the observation key the policy reads, and the env option that adds it
 TRAFFIC_MATRIX_KEY = "traffic_matrix"
@@ -90,6 +90,7 @@ class MagnnetoPolicy(Policy):
                  greedy: bool = False, horizon: int | None = None, step_ms: float = 5.0):
         super().__init__(max_nodes, max_edges, action_type, action_format)
         self.actor = actor.eval()
+        self._numpy_actor = NumpyActor(self.actor)
         self.seed = seed
         self.greedy = bool(greedy)
         self.horizon = horizon
@@ -147,7 +148,7 @@ class MagnnetoPolicy(Policy):
         n = net.num_nodes
         tm = np.asarray(observation[TRAFFIC_MATRIX_KEY], np.float64)[:n, :n]
         task = MagnnetoTask(net, tm, self._rng, horizon=self.horizon)
-        result = optimise(self.actor, task, seed=int(self._rng.integers(2**31 - 1)),
+        result = optimise(self._numpy_actor, task, seed=int(self._rng.integers(2**31 - 1)),
                           greedy=self.greedy)
         self.last_result = {k: result[k] for k in ("initial_mlu", "final_mlu")}
         table = next_hops_from_weights(n, net.edge_index, result["weights"])

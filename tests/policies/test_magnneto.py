@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from packerl.fluid import FluidNetwork
 from policies.magnneto import (
@@ -16,6 +18,7 @@ from policies.magnneto import (
     MagnnetoActor,
     MagnnetoCritic,
     MagnnetoTask,
+    NumpyActor,
     horizon_of,
     line_digraph,
     load_actor,
@@ -129,6 +132,25 @@ def test_actor_is_equivariant_to_relabelling_links_and_critic_invariant():
     torch.testing.assert_close(permuted, logits[:, perm], rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(critic(x[:, perm], inverse[src], inverse[dst]),
                                critic(x, src, dst), rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(3, 9), st.booleans())
+def test_the_numpy_actor_is_the_torch_actor_in_eval_mode(seed, n, one_way):
+    rng = np.random.default_rng(seed)
+    edges = np.array([(u, v) for u in range(n) for v in range(u + 1, n)
+                      if rng.random() < 0.5] or [(0, 1)]).T
+    # one-way links leave some links without predecessors: their aggregate is 0
+    ei = edges if one_way else np.concatenate([edges, edges[::-1]], axis=1)
+    src, dst = line_digraph(ei)
+    torch.manual_seed(seed)
+    actor = MagnnetoActor().eval()
+    x = np.stack([rng.random(ei.shape[1]) * 2, rng.integers(1, 9, ei.shape[1])],
+                 axis=1).astype(np.float32)
+    with torch.no_grad():
+        expected = actor(torch.as_tensor(x)[None], torch.as_tensor(src),
+                         torch.as_tensor(dst))[0].numpy()
+    np.testing.assert_allclose(NumpyActor(actor)(x, src, dst), expected, rtol=1e-4, atol=1e-6)
 
 
 def test_optimise_increments_one_link_per_step_and_returns_the_final_weights():
