@@ -217,6 +217,8 @@ class FieldLinesNet(nn.Module):
         hidden_dim: hidden size of every MLP and size of :math:`q, k` (default: 12).
         num_steps: message passing steps L (default: 2).
         negative_slope: LeakyReLU slope (default: 0.01).
+        mpn_reads_receiver: the MPN's edge updates read the receiver (default: True; False:
+            the paper's literal formula, :class:`~policies.mpn.MPNLayer`).
 
     Shapes:
         - **input:** a :class:`GraphInputs` with |V| nodes, |E| edges, Z destinations
@@ -225,13 +227,14 @@ class FieldLinesNet(nn.Module):
     """
 
     def __init__(self, edge_in: int, global_in: int, latent_dim: int = 12, hidden_dim: int = 12,
-                 num_steps: int = 2, negative_slope: float = 0.01):
+                 num_steps: int = 2, negative_slope: float = 0.01,
+                 mpn_reads_receiver: bool = True):
         super().__init__()
         self.edge_in, self.global_in = edge_in, global_in
         self.latent_dim, self.hidden_dim, self.num_steps = latent_dim, hidden_dim, num_steps
         self.mpn = MPN(POSITIONAL_NODE_FEATURES, edge_in + POSITIONAL_EDGE_FEATURES, global_in,
                        latent_dim=latent_dim, hidden_dim=hidden_dim, num_steps=num_steps,
-                       negative_slope=negative_slope)
+                       negative_slope=negative_slope, reads_receiver=mpn_reads_receiver)
         self.edge_head = mlp(2 * latent_dim, hidden_dim,
                              hidden_dim + POSITIONAL_PAIR_FEATURES + 1, 2, negative_slope,
                              activate_last=False)
@@ -497,6 +500,8 @@ class FieldLinesPolicy(ActorCriticPolicy):
         num_steps: message passing steps L (default: 2).
         init_temperature: initial Boltzmann temperature (default: 4).
         clip_distance: scaled distance of unreachable pairs (default: 10).
+        mpn_reads_receiver: see :class:`FieldLinesNet` (default: True; False for the ablation
+            of the paper's literal MPN formula).
         **kwargs: passed to ``ActorCriticPolicy`` (e.g. ``optimizer_class``,
             ``optimizer_kwargs``); ``net_arch`` etc. are ignored.
 
@@ -510,8 +515,9 @@ class FieldLinesPolicy(ActorCriticPolicy):
     def __init__(self, observation_space, action_space, lr_schedule: Schedule,
                  latent_dim: int = 12, hidden_dim: int = 12, num_steps: int = 2,
                  init_temperature: float = 4.0, clip_distance: float = 10.0,
-                 **kwargs: Any):
+                 mpn_reads_receiver: bool = True, **kwargs: Any):
         self.latent_dim, self.hidden_dim, self.num_steps = latent_dim, hidden_dim, num_steps
+        self.mpn_reads_receiver = bool(mpn_reads_receiver)
         self.init_temperature, self.clip_distance = float(init_temperature), clip_distance
         p = observation_space["node_mask"].shape[0]
         nvec = np.asarray(getattr(action_space, "nvec", []))
@@ -531,7 +537,7 @@ class FieldLinesPolicy(ActorCriticPolicy):
         edge_in = self.observation_space["edge_attr"].shape[-1]
         global_in = self.observation_space["global"].shape[-1]
         net = {"latent_dim": self.latent_dim, "hidden_dim": self.hidden_dim,
-               "num_steps": self.num_steps}
+               "num_steps": self.num_steps, "mpn_reads_receiver": self.mpn_reads_receiver}
         self.actor = FieldLinesNet(edge_in, global_in, **net)
         self.critic = FieldLinesNet(edge_in, global_in, **net)
         self.log_temperature = nn.Parameter(
@@ -549,6 +555,8 @@ class FieldLinesPolicy(ActorCriticPolicy):
         data.update(latent_dim=self.latent_dim, hidden_dim=self.hidden_dim,
                     num_steps=self.num_steps, init_temperature=self.init_temperature,
                     clip_distance=self.clip_distance)
+        if not self.mpn_reads_receiver:  # saved only when set: older models load unchanged
+            data["mpn_reads_receiver"] = False
         return data
 
     @property

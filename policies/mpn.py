@@ -87,7 +87,8 @@ class MPNLayer(MessagePassing):
     The paper's formula (Section 5) writes :math:`f_E(\mathbf{x}_v, \mathbf{e}_{vu})` only;
     read literally, a node would only ever see itself and its own edges, however many steps
     are stacked. Like the MPNs it cites (Sanchez-Gonzalez et al. 2020, Freymuth et al. 2024),
-    the edge update here also reads the receiver, so L steps reach L hops.
+    the edge update here also reads the receiver, so L steps reach L hops;
+    ``reads_receiver=False`` is the literal formula (for the ablation of this deviation).
 
     Args:
         node_dim: node feature size (in and out).
@@ -97,6 +98,8 @@ class MPNLayer(MessagePassing):
         negative_slope: LeakyReLU slope (default: 0.01).
         residual: add the residual connections (default: True).
         layer_norm: apply layer normalisation after the residual (default: True).
+        reads_receiver: the edge update reads the receiver's features (default: True; False:
+            the paper's literal :math:`f_E(\mathbf{x}_v, \mathbf{e}_{vu})`).
 
     Shapes:
         - **input:** node features :math:`(|V|, F_V)`, edge indices :math:`(2, |E|)`,
@@ -105,7 +108,8 @@ class MPNLayer(MessagePassing):
     """
 
     def __init__(self, node_dim: int, edge_dim: int, hidden_dim: int = 12, num_layers: int = 2,
-                 negative_slope: float = 0.01, residual: bool = True, layer_norm: bool = True):
+                 negative_slope: float = 0.01, residual: bool = True, layer_norm: bool = True,
+                 reads_receiver: bool = True):
         super().__init__(aggr=["mean", "min"], flow="target_to_source")
         self.node_dim_ = node_dim  # `node_dim` is MessagePassing's propagation axis
         self.edge_dim = edge_dim
@@ -114,8 +118,9 @@ class MPNLayer(MessagePassing):
         self.negative_slope = negative_slope
         self.residual = residual
         self.layer_norm = layer_norm
-        self.edge_mlp = mlp(2 * node_dim + edge_dim, hidden_dim, edge_dim, num_layers,
-                            negative_slope)
+        self.reads_receiver = reads_receiver
+        self.edge_mlp = mlp((2 if reads_receiver else 1) * node_dim + edge_dim, hidden_dim,
+                            edge_dim, num_layers, negative_slope)
         self.node_mlp = mlp(node_dim + 2 * edge_dim, hidden_dim, node_dim, num_layers,
                             negative_slope)
         self.edge_norm = nn.LayerNorm(edge_dim) if layer_norm else nn.Identity()
@@ -139,7 +144,8 @@ class MPNLayer(MessagePassing):
 
     def edge_update(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
         # flow target_to_source: i = edge_index[0], the sender v of e = (v, u); j the receiver
-        return self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
+        parts = [x_i, x_j, edge_attr] if self.reads_receiver else [x_i, edge_attr]
+        return self.edge_mlp(torch.cat(parts, dim=-1))
 
     def message(self, message: Tensor) -> Tensor:
         return message
@@ -173,6 +179,8 @@ class MPN(nn.Module):
         negative_slope: LeakyReLU slope (default: 0.01).
         residual: residual connections in every step (default: True).
         layer_norm: layer normalisation in every step (default: True).
+        reads_receiver: every step's edge update reads the receiver (default: True; see
+            :class:`MPNLayer`).
 
     Shapes:
         - **input:** node features :math:`(|V|, F_V)` or None, edge indices :math:`(2, |E|)`,
@@ -185,7 +193,8 @@ class MPN(nn.Module):
     def __init__(self, node_in: int, edge_in: int, global_in: int = 0, latent_dim: int = 12,
                  hidden_dim: int = 12, num_steps: int = 2, num_layers: int = 2,
                  node_out: int | None = None, edge_out: int | None = None,
-                 negative_slope: float = 0.01, residual: bool = True, layer_norm: bool = True):
+                 negative_slope: float = 0.01, residual: bool = True, layer_norm: bool = True,
+                 reads_receiver: bool = True):
         super().__init__()
         if min(node_in, edge_in, global_in) < 0:
             raise ValueError("input sizes must be >= 0, got "
@@ -203,7 +212,7 @@ class MPN(nn.Module):
                                 negative_slope)
         self.layers = nn.ModuleList(
             MPNLayer(latent_dim, latent_dim, hidden_dim, num_layers, negative_slope, residual,
-                     layer_norm) for _ in range(num_steps))
+                     layer_norm, reads_receiver) for _ in range(num_steps))
         self.node_readout = nn.Linear(latent_dim, node_out) if node_out is not None else None
         self.edge_readout = nn.Linear(latent_dim, edge_out) if edge_out is not None else None
         self.reset_parameters()

@@ -267,6 +267,31 @@ def test_shipped_sweep_files_are_valid(name):
         assert {"ospf", "random_nh", "random_lw"} <= policies
 
 
+#: what each ablation changes from repro_train.yaml's trial of the same policy and seed
+ABLATIONS = {
+    "fieldlines_lr_2e-4": {"iterations": 20, "learning_rate": 2e-4},
+    "fieldlines_warm_start_0": {"iterations": 20, "warm_start_iterations": 0},
+    "fieldlines_temperature_1": {"iterations": 20, "policy_kwargs": {"init_temperature": 1}},
+    "fieldlines_temperature_05": {"iterations": 20,
+                                  "policy_kwargs": {"init_temperature": 0.5}},
+    "fieldlines_literal_mpn": {"iterations": 20,
+                               "policy_kwargs": {"mpn_reads_receiver": False}},
+    "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ABLATIONS))
+def test_an_ablation_changes_only_what_it_says(name):
+    from pathlib import Path
+
+    sweeps = Path(__file__).parents[2] / "experiments" / "sweeps"
+    (trial,) = load_sweep(sweeps / "ablations" / f"{name}.yaml").trials()
+    base = {t.trial_id: t for t in load_sweep(sweeps / "repro_train.yaml").trials()}
+    expected = {**base[trial.trial_id].train, **ABLATIONS[name]}
+    assert trial.train == expected
+    assert set(ABLATIONS) == {p.stem for p in (sweeps / "ablations").glob("*.yaml")}
+
+
 def _fake_trial(root, trial_id, policy, seed, goodput, delay):
     """A trial directory in the layout `packerl sweep` writes, with given episode values."""
     tdir = root / "trials" / trial_id

@@ -338,3 +338,22 @@ def test_ppo_learns_and_save_load_round_trips(tmp_path):
     finally:
         venv.close()
 
+
+
+def test_the_literal_mpn_ablation_is_saved_with_the_model(tmp_path):
+    from stable_baselines3 import PPO
+
+    from packerl.vector import PackeRLSB3VecEnv
+
+    venv = PackeRLSB3VecEnv([lambda: paper_wrappers(PackeRLEnv(**KW))])
+    try:
+        model = PPO(FieldLinesPolicy, venv, n_steps=8, batch_size=8, device="cpu", seed=0,
+                    policy_kwargs={"mpn_reads_receiver": False})
+        model.save(tmp_path / "literal.zip")
+        loaded = PPO.load(tmp_path / "literal.zip", device="cpu")
+        for net in (loaded.policy.actor, loaded.policy.critic):
+            assert all(not layer.reads_receiver for layer in net.mpn.layers)
+        default = PPO(FieldLinesPolicy, venv, n_steps=8, batch_size=8, device="cpu", seed=0)
+        assert "mpn_reads_receiver" not in default.policy._get_constructor_parameters()
+    finally:
+        venv.close()

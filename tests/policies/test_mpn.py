@@ -237,3 +237,20 @@ def test_information_travels_one_hop_per_step():
             out, _ = mpn(moved, edges, e)
             changed = not torch.allclose(out[0], base[0])
             assert changed == (far <= steps), (steps, far)
+
+
+def test_the_literal_formula_never_lets_a_node_see_another_nodes_features():
+    # f_E(x_v, e_vu) without x_u (the paper's formula read literally): whatever the steps,
+    # node 0 depends on its own features and edges only; its neighbour's features do not reach
+    edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    torch.manual_seed(0)
+    mpn = MPN(node_in=3, edge_in=2, num_steps=3, reads_receiver=False).eval()
+    x, e = torch.randn(3, 3), torch.randn(4, 2)
+    base, _ = mpn(x, edges, e)
+    moved = x.clone()
+    moved[1] += 5.0
+    assert torch.allclose(mpn(moved, edges, e)[0][0], base[0])
+    e2 = e.clone()
+    e2[0] += 5.0  # node 0's own outgoing edge does reach it
+    assert not torch.allclose(mpn(x, edges, e2)[0][0], base[0])
+    assert mpn.layers[0].edge_mlp[0].in_features == 12 + 12  # latent x_v and e_vu only
