@@ -366,6 +366,7 @@ def _logged_spec(header: dict[str, Any]) -> str:
 
 def _audit(args: argparse.Namespace) -> int:
     from packerl.app.guard_report import (
+        AUDIT_LEGEND,
         audit_files,
         audit_summary,
         format_audit_summaries,
@@ -390,7 +391,7 @@ def _audit(args: argparse.Namespace) -> int:
         args.usage_error(f"no audit logs (*.jsonl) in {', '.join(args.logs)}")
     print("\n".join(f"{p}: {len(logs)} episode(s) of {_logged_spec(logs[0][0])}"
                     for p, logs in per_path.items() if logs))
-    print("\n" + format_audit_summaries(summaries))
+    print("\n" + format_audit_summaries(summaries) + "\n\n" + AUDIT_LEGEND)
     if args.timeline is not None:
         header, steps = next(logs for logs in per_path.values() if logs)[0]
         print(f"timeline: {plot_timeline(header, steps, args.timeline)}")

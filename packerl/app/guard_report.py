@@ -110,6 +110,13 @@ def audit_summary(logs: AuditLogs) -> dict[str, Any]:
     }
 
 
+#: what the columns of :func:`format_audit_summaries` mean
+AUDIT_LEGEND = ("Agreement: share of next-hop entries where the wrapped policy's table equals "
+                "the fallback's. Would change: share of steps (and of entries) in which the "
+                "guarded decision differs from the installed table. Check columns: share of "
+                "steps in which the check failed.")
+
+
 def format_audit_summaries(summaries: dict[str, dict[str, Any]]) -> str:
     """A Markdown table of :func:`audit_summary` results, one row per guard spec."""
     head = ["guard", "mode", "steps", "wrapped routed", "agreement", "would change (steps)",
@@ -242,6 +249,6 @@ def plot_timeline(header: dict[str, Any], steps: list[dict[str, Any]],
     return path
 
 
-__all__ = ["audit_summary", "format_audit_summaries", "format_guard_comparison",
+__all__ = ["AUDIT_LEGEND", "audit_summary", "format_audit_summaries", "format_guard_comparison",
            "guard_comparison", "guard_label", "load_audit_logs", "plot_timeline",
            "reason_kinds"]

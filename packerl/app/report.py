@@ -50,6 +50,7 @@ from packerl.app.compare import format_number as _fmt
 from packerl.app.results import load_config, load_episodes
 from packerl.app.training import REFERENCE_DIR
 from packerl.app.guard_report import (
+    AUDIT_LEGEND,
     audit_summary,
     format_audit_summaries,
     load_audit_logs,
@@ -554,12 +555,7 @@ def guard_tables(trials: list[TrialResult]) -> str:
             lines += [f"## {_cell_title(cell)}", "", format_audit_summaries(summaries), ""]
     if not lines:
         return ""
-    return "\n".join(["# Guards: what the audit logs say", "",
-                      ("Agreement: share of next-hop entries where the wrapped policy's table "
-                       "equals the fallback's. Would change: share of steps (and of entries) "
-                       "in which the guarded decision differs from the installed table. "
-                       "Check columns: share of steps in which the check failed."), "",
-                      *lines])
+    return "\n".join(["# Guards: what the audit logs say", "", AUDIT_LEGEND, "", *lines])
 
 
 def plot_guard_timelines(trials: list[TrialResult], out: Path) -> list[tuple[str, Path]]:
