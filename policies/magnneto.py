@@ -62,6 +62,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 import synnet
@@ -219,7 +220,8 @@ class NumpyActor:
     """An eval-mode :class:`MagnnetoActor` (dropout off) evaluated in NumPy: the same function
     (float32, up to rounding), several times faster on these small graphs, where torch's
     per-operation overhead dominates. :func:`optimise` runs its Theta(E) forward passes per
-    decision with it.
+    decision with it, with one BLAS thread (as torch's one thread: on small matrices BLAS
+    threads cost far more than they give, tenfold on a busy machine).
 
     Args:
         actor: the trained actor (its weights are copied).
@@ -409,10 +411,11 @@ def optimise(actor: MagnnetoActor | NumpyActor, task: MagnnetoTask, seed: int = 
         actor = NumpyActor(actor.eval())
     gen = torch.Generator().manual_seed(seed)
     state, done, mlus = task.reset_observation(), False, []
-    while not done:
-        links = _choose(actor(state, task.src, task.dst), gen, draws, greedy)
-        state, _, done = task.step(links)
-        mlus.append(task.mlu)
+    with threadpool_limits(limits=1, user_api="blas"):
+        while not done:
+            links = _choose(actor(state, task.src, task.dst), gen, draws, greedy)
+            state, _, done = task.step(links)
+            mlus.append(task.mlu)
     return {"weights": task.weights.copy(), "mlu": mlus, "initial_mlu": task.initial_mlu,
             "final_mlu": task.mlu}
 
