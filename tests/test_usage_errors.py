@@ -184,6 +184,25 @@ def test_unwritable_out_is_a_usage_error(tmp_path, blocker, one_run, capsys):
     assert blocker.read_text() == "x" and not list(tmp_path.glob("*/.packerl-write-test-*"))
 
 
+def test_results_of_an_older_format_are_one_error_naming_the_columns(tmp_path, one_run,
+                                                                    capsys):
+    import shutil
+
+    run = next(p for p in one_run.iterdir() if (p / "episodes.csv").is_file())
+    sweep = tmp_path / "old"
+    trial = sweep / "trials" / "eigrp"
+    shutil.copytree(run, trial / "eval" / run.name)
+    (trial / "trial.json").write_text('{"trial_id": "eigrp", "policy": "eigrp", "seed": null}')
+    episodes = trial / "eval" / run.name / "episodes.csv"
+    lines = episodes.read_text().splitlines()  # drop a column, as files of older versions
+    cut = lines[0].split(",").index("step_mean_drop_ratio")
+    episodes.write_text("\n".join(",".join(v for i, v in enumerate(line.split(","))
+                                             if i != cut) for line in lines) + "\n")
+    msg = "missing columns ['step_mean_drop_ratio']"
+    _usage_error(["report", str(sweep)], msg, capsys)
+    _usage_error(["compare", str(trial / "eval")], msg, capsys)
+
+
 def test_an_oversized_rollout_buffer_is_refused_before_work(tmp_path, capsys):
     from packerl.app.training import MAX_ROLLOUT_BYTES
 

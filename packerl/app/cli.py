@@ -31,7 +31,7 @@ from packerl.app.evaluate import NETWORK_MODELS, evaluate
 from packerl.app.options import add_dataclass_arguments, dataclass_kwargs
 from packerl.app.plots import plot_comparison
 from packerl.app.report import report
-from packerl.app.results import find_run_dirs
+from packerl.app.results import ResultsFormatError, find_run_dirs
 from packerl.app.sweep import SweepConfigError, load_sweep, run_sweep
 from packerl.app.training import TrainConfig, check_rollout_memory, train
 from packerl.env import PackeRLEnv
@@ -349,7 +349,7 @@ def _report(args: argparse.Namespace) -> int:
         args.usage_error(str(exc))
     try:
         index = report(args.results, args.out)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ResultsFormatError) as exc:
         args.usage_error(str(exc))
     print(f"report: {index}")
     return 0

@@ -56,6 +56,10 @@ CONFIG_FILE, EPISODES_FILE, STEPS_FILE, SUMMARY_FILE = (
     "config.json", "episodes.csv", "steps.csv", "summary.json")
 
 
+class ResultsFormatError(ValueError):
+    """A result file was written by another version (other columns)."""
+
+
 def read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """Complete rows of a result CSV (a row cut short by a crash is dropped)."""
     if not path.exists():
@@ -65,8 +69,12 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
         if reader.fieldnames is None:
             return []
         if tuple(reader.fieldnames) != columns:
-            raise ValueError(f"`{path}` has columns {reader.fieldnames}, expected "
-                             f"{list(columns)}; delete it or use another output directory")
+            missing = [c for c in columns if c not in reader.fieldnames]
+            extra = [c for c in reader.fieldnames if c not in columns]
+            raise ResultsFormatError(
+                f"`{path}` is in another format than this version writes (missing columns "
+                f"{missing or 'none'}, unknown {extra or 'none'}, or another order): re-run "
+                "its evaluation into a new directory, or delete it")
         return [r for r in reader if None not in r.values() and all(r[c] != "" for c in columns)]
 
 
@@ -169,6 +177,7 @@ __all__ = [
     "SUMMARY_FILE",
     "TIMING_COLUMNS",
     "Appender",
+    "ResultsFormatError",
     "find_run_dirs",
     "load_config",
     "load_episodes",

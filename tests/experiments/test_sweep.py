@@ -393,9 +393,9 @@ def test_a_failing_trial_is_retried_recorded_and_does_not_stop_the_others(tmp_pa
     assert main(args) == 1
     captured = capsys.readouterr()
     assert "1 finished, 0 skipped (already done), 1 failed" in captured.out
-    assert "failed: ospf: ValueError: " in captured.err
+    assert "failed: ospf: packerl.app.results.ResultsFormatError: " in captured.err
     trial = tmp_path / "smoke" / "trials" / "ospf"
-    assert "has columns ['not', 'the', 'columns']" in (trial / "FAILED").read_text()
+    assert "unknown ['not', 'the', 'columns']" in (trial / "FAILED").read_text()
     assert not (trial / "DONE").exists()
     assert (tmp_path / "smoke" / "trials" / "eigrp" / "DONE").is_file()
 
