@@ -36,9 +36,11 @@ from tqdm import tqdm
 
 import packerl  # noqa: F401  (registers the env ids)
 from experiments._benchutil import load_sentence, markdown_table, write_results
+from packerl.app.evaluate import ENV_IDS
 from packerl.app.training import EVAL_SEED
-from policies.factory import make_policy, policy_slug
+from policies.factory import is_learned_model, make_policy, policy_slug
 from policies.guard import guard_label
+from policies.runs import load_run
 
 REFERENCES = ("eigrp", "eigrp_paper")
 
@@ -49,8 +51,11 @@ def agreement(policy_name: str, topology: str, traffic: str, episodes: int, seed
     episode), its min over steps, and the share of steps with the identical table."""
     shares: dict[str, list[float]] = {r: [] for r in REFERENCES}
     goodput = []
+    # a trained model acts in the env variant it was trained for (as `packerl evaluate`)
+    action_type = load_run(policy_name).action_type if is_learned_model(policy_name) else \
+        "next_hop"
     for episode in range(episodes):
-        env = gym.make(packerl.ENV_ID, topology=topology, traffic=traffic,
+        env = gym.make(ENV_IDS[("packet", action_type)], topology=topology, traffic=traffic,
                        episode_steps=episode_steps)
         try:
             policy = make_policy(policy_name, env, seed=seed + episode)
