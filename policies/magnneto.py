@@ -229,8 +229,7 @@ class NumpyActor:
 
     def __init__(self, actor: MagnnetoActor):
         mpnn = actor.mpnn
-        self.in_features, self.state_dim = mpnn.in_features, mpnn.state_dim
-        self.message_layers = mpnn.message_layers
+        self.state_dim, self.message_layers = mpnn.state_dim, mpnn.message_layers
         self.message = _numpy_mlp(mpnn.message)
         self.update = _numpy_mlp(mpnn.update)
         self.readout = _numpy_mlp(actor.readout)
@@ -379,27 +378,24 @@ class MagnnetoTask:
         return self.observation(), reward, self.t >= self.horizon
 
 
-def _act(actor: MagnnetoActor, state: np.ndarray, src: Tensor, dst: Tensor,
-         generator: torch.Generator, draws: int, greedy: bool) -> tuple[list[int], Tensor]:
-    with torch.no_grad():
-        logits = actor(torch.as_tensor(state)[None], src, dst)[0]
-    if greedy:
-        links = [int(torch.argmax(logits))]
-    else:
-        probs = torch.softmax(logits, 0)
-        links = sorted(set(torch.multinomial(probs, draws, replacement=True,
-                                             generator=generator).tolist()))
-    return links, torch.log_softmax(logits, 0)[links]
-
-
 def _choose(logits: np.ndarray, generator: torch.Generator, draws: int,
             greedy: bool) -> list[int]:
-    """The links an eval-mode step increments: as :func:`_act`, from NumPy logits."""
+    """The links a step increments: the most likely one (``greedy``), else ``draws`` draws
+    from the softmax of ``logits`` with ``generator``, duplicates merged, sorted."""
     if greedy:
         return [int(np.argmax(logits))]
     probs = torch.softmax(torch.from_numpy(logits), 0)
     return sorted(set(torch.multinomial(probs, draws, replacement=True,
                                         generator=generator).tolist()))
+
+
+def _act(actor: MagnnetoActor, state: np.ndarray, src: Tensor, dst: Tensor,
+         generator: torch.Generator, draws: int, greedy: bool) -> tuple[list[int], Tensor]:
+    """A training step's links (:func:`_choose`) and their log-probabilities."""
+    with torch.no_grad():
+        logits = actor(torch.as_tensor(state)[None], src, dst)[0]
+    links = _choose(logits.numpy(), generator, draws, greedy)
+    return links, torch.log_softmax(logits, 0)[links]
 
 
 def optimise(actor: MagnnetoActor | NumpyActor, task: MagnnetoTask, seed: int = 0,
