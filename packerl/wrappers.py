@@ -199,8 +199,11 @@ class NormalizeFeatures(_SplitStepWrapper):
 
 
 def paper_wrappers(env: gym.Env, k: int = 4, stats: dict[str, RunningMeanStd] | None = None,
-                   update: bool = True) -> gym.Env:
-    """The observation pipeline of the paper's policies: normalise, then stack the last k."""
+                   update: bool = True, normalize: bool = True) -> gym.Env:
+    """The observation pipeline of the paper's policies: normalise (unless ``normalize`` is
+    False: ``stats`` then stays empty), then stack the last k."""
+    if not normalize:
+        return StackFeatures(env, k=k)
     return StackFeatures(NormalizeFeatures(env, stats=stats, update=update), k=k)
 
 

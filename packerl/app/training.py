@@ -98,6 +98,9 @@ class TrainConfig:
     FieldLines, 0 M-Slim)"""
     stack: int = 4
     """observations stacked (B.4)"""
+    normalize: bool = True
+    """normalise the observation features by running mean and std (B.4; False: raw features,
+    for the ablation; the run then saves empty statistics and is evaluated on raw features)"""
     eval_every: int = 10
     """evaluate every this many iterations (0: never)"""
     eval_episodes: int = 4
@@ -262,7 +265,8 @@ def make_env(config: TrainConfig, stats: dict, *, traffic: str | None = None,
                      link_failures=config.link_failures, episode_steps=config.episode_steps,
                      action_type=config.action_type,  # type: ignore[arg-type]
                      **config.env_kwargs())
-    return paper_wrappers(env, k=config.stack, stats=stats, update=update_stats)
+    return paper_wrappers(env, k=config.stack, stats=stats, update=update_stats,
+                          normalize=config.normalize)
 
 
 def _save_checkpoint(model: Any, stats: dict, run: Path, iteration: int, extra: dict) -> None:

@@ -276,6 +276,7 @@ ABLATIONS = {
                                   "policy_kwargs": {"init_temperature": 0.5}},
     "fieldlines_literal_mpn": {"iterations": 20,
                                "policy_kwargs": {"mpn_reads_receiver": False}},
+    "fieldlines_no_normalization": {"iterations": 20, "normalize": False},
     "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
 }
 

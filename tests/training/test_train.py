@@ -53,16 +53,30 @@ def test_train_checkpoints_resumes_and_evaluates(tmp_path, policy):
     assert len(rows.read_text().splitlines()) == 2
 
 
-def test_learned_policy_replays_the_training_pipeline(tmp_path):
+@pytest.mark.parametrize("normalize", [True, False])
+def test_learned_policy_replays_the_training_pipeline(tmp_path, normalize):
     from packerl.env import PackeRLEnv
+    from packerl.wrappers import NormalizeFeatures, load_stats
     from policies.learned import LearnedPolicy
 
     config = TrainConfig(policy="fieldlines", iterations=1, warm_start_iterations=0,
-                         eval_every=0, out=str(tmp_path),
+                         eval_every=0, out=str(tmp_path), normalize=normalize,
                          **{k: v for k, v in TINY.items() if k != "eval_every"})
     run = train(config, progress=False)
+    stats = load_stats(run / "model_stats.pkl")
+    assert bool(stats) == normalize  # raw features: nothing to normalise with
+    from packerl.app.training import make_env
+
+    chain, outer = [], make_env(config, {})
+    wrapped = outer
+    while hasattr(wrapped, "env"):
+        chain.append(type(wrapped))
+        wrapped = wrapped.env
+    outer.close()
+    assert (NormalizeFeatures in chain) == normalize
     env = PackeRLEnv(topology="nx-XS", traffic="udp_low", episode_steps=4)
     policy = LearnedPolicy.from_env(env, path=run)
+    assert set(policy.stats) == set(stats)
     obs, _ = env.reset(seed=1)
     policy.reset()
     for _ in range(4):
