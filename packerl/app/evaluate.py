@@ -57,6 +57,7 @@ from policies.factory import (
     make_policy,
     policy_slug,
 )
+from policies.guard import is_guard_spec
 from policies.runs import load_run
 
 #: the network models an evaluation can run in, and the env id of each (model, action type)
@@ -158,11 +159,29 @@ def _worker(config: EvalConfig, episode: int, per_step: bool):
                            f"`{config.run_name}` failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _json_config(config: EvalConfig) -> dict[str, Any]:
+#: the config key holding a trained policy's path relative to the evaluation's run directory
+RELATIVE_POLICY = "policy_relative"
+
+
+def _json_config(config: EvalConfig, run_dir: Path) -> dict[str, Any]:
     out = json.loads(json.dumps(asdict(config)))
     if out["network_model"] == "packet":  # as runs written before the fluid model existed
         del out["network_model"]
+    if not is_guard_spec(config.policy) and Path(config.policy).exists():
+        out[RELATIVE_POLICY] = os.path.relpath(Path(config.policy).resolve(), run_dir.resolve())
     return out
+
+
+def _config_diff(stored: dict[str, Any], wanted: dict[str, Any]) -> dict[str, tuple]:
+    """What differs between a run directory's stored configuration and the requested one. A
+    trained policy at the same place relative to the run directory is the same policy, so a
+    results tree that moved as a whole (a fresh clone elsewhere) resumes."""
+    stored, wanted = dict(stored), dict(wanted)
+    here, there = stored.pop(RELATIVE_POLICY, None), wanted.pop(RELATIVE_POLICY, None)
+    if here is not None and here == there:
+        stored.pop("policy"), wanted.pop("policy")
+    return {k: (stored.get(k), wanted.get(k)) for k in {**stored, **wanted}
+            if stored.get(k) != wanted.get(k)}
 
 
 # ---------------------------------------------------------------------------------- evaluate
@@ -245,12 +264,11 @@ def evaluate(
 
     run_dir = Path(out_dir) / config.run_name
     run_dir.mkdir(parents=True, exist_ok=True)
-    wanted = _json_config(config)
+    wanted = _json_config(config, run_dir)
     config_path = run_dir / CONFIG_FILE
     if config_path.exists():
-        stored = json.loads(config_path.read_text())
-        if stored != wanted:
-            diff = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+        diff = _config_diff(json.loads(config_path.read_text()), wanted)
+        if diff:
             raise ValueError(f"`{run_dir}` holds results of a different configuration "
                              f"(stored vs requested: {diff}); use another output directory "
                              "or delete it")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +92,30 @@ def test_rerun_with_other_configuration_is_refused(tmp_path):
     with pytest.raises(ValueError, match=re.escape("holds results of a different configuration")):
         evaluate("ospf", episodes=1, seed=1, out_dir=tmp_path, workers=1,
                  **{**TINY, "episode_steps": 5})
+
+
+def test_a_moved_results_tree_resumes_its_trained_policys_evaluation(tmp_path):
+    import shutil
+
+    shipped = (Path(__file__).parents[2] / "experiments" / "results" / "sweeps" / "repro_train"
+               / "trials" / "mslim__nsfnet+geant2__flex__seed0" / "train"
+               / "mslim__nsfnet+geant2__flex__seed0")
+    old = tmp_path / "old"
+    shutil.copytree(shipped, old / "train" / shipped.name)
+    kw = dict(episodes=1, seed=1, workers=1, **TINY)
+    evaluate(str(old / "train" / shipped.name), out_dir=old / "eval", **kw)
+    (run,) = (old / "eval").iterdir()
+    assert json.loads((run / "config.json").read_text())["policy_relative"] == \
+        f"../../train/{shipped.name}"
+    new = tmp_path / "clone"  # the whole tree elsewhere: the same run, resumed
+    shutil.move(old, new)
+    evaluate(str(new / "train" / shipped.name), out_dir=new / "eval",
+             **{**kw, "episodes": 2})
+    assert len(_rows(next((new / "eval").iterdir()))) == 2
+    other = tmp_path / "other" / shipped.name  # another model (not at the same place)
+    shutil.copytree(shipped, other)
+    with pytest.raises(ValueError, match="holds results of a different configuration"):
+        evaluate(str(other), out_dir=new / "eval", **kw)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -5,6 +5,7 @@ run directory, scenario seed and settings give the same episode, metric for metr
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ def test_a_shipped_run_reproduces_its_committed_evaluation_episode(trial):
     # the run directory as a fresh clone has it (the config records where it was trained)
     run = TRIALS / trial / "train" / Path(config["policy"]).name
     assert (run / "policy.json").is_file(), f"{run} is not a shipped run"
-    cfg = EvalConfig(policy=str(run), **{k: v for k, v in config.items() if k != "policy"})
+    known = {f.name for f in fields(EvalConfig)} - {"policy"}
+    cfg = EvalConfig(policy=str(run), **{k: v for k, v in config.items() if k in known})
     row, _ = run_episode(cfg, episode=int(committed["episode"]))
     assert row["seed"] == int(committed["seed"])
     for metric in EPISODE_METRICS:
