@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Benchmark the simulator's endpoint index (``cpp/sim/endpoint-index.cc``) against ns-3's
-linear endpoint scan: simulator CPU seconds per episode, and the episode totals of both.
+"""Benchmark the simulator's endpoint and socket indexes (``cpp/sim/endpoint-index.cc``,
+``cpp/sim/tcp-socket-index.cc``) against ns-3's linear scans: simulator CPU seconds per
+episode, and the episode totals of both.
 
 The same ``packerl-sim`` runs every episode twice in raw mode (``packerl.sim.run_raw_episode``:
-no Python in the loop), once with ``PACKERL_DEMUX_INDEX=0`` (ns-3's full scan of a node's
-endpoints per arriving packet) and once with the index, interleaved per repetition so that the
-machine's load hits both alike. Scenarios: nx-XS, EIGRP next hops, 100 steps of 5 ms, one
-seed per traffic preset. CPU seconds (not wall) are compared: on a shared machine they are
+no Python in the loop), once with ``PACKERL_DEMUX_INDEX=0`` (ns-3's full scans of a node's
+endpoints per arriving packet and per allocation, and of its TCP sockets per added or removed
+socket) and once with the indexes, interleaved per repetition so that the machine's load hits
+both alike. Scenarios: nx-XS, EIGRP next hops, 100 steps of 5 ms, one seed per traffic preset
+(``flex`` is the training preset of FieldLines and M-Slim). CPU seconds (not wall) are compared: on a shared machine they are
 what the simulator itself spent. The totals (bytes, packets, drops, events) must be equal.
 
 Usage::
@@ -41,7 +43,7 @@ from packerl.sim import write_raw_episode
 
 #: (traffic preset, scenario seed) of the benchmarked episodes
 SCENARIOS = (("udp_high", 5), ("mixed_high", 3), ("tcp_high", 1), ("tcp_high", 2),
-             ("tcp_very_high", 4))
+             ("tcp_very_high", 4), ("flex", 6), ("flex", 7))
 FLAG = "PACKERL_DEMUX_INDEX"
 
 
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                      "totals_equal": equal, "events": entry["scan"][0]["totals"]["events"]})
     body = (f"nx-XS, EIGRP next hops, 100 steps x 5 ms, raw mode, {args.reps} repetition(s) "
             "interleaved; simulator CPU seconds per episode (median over repetitions), ns-3's "
-            f"linear endpoint scan ({FLAG}=0) vs the endpoint index.\n\n"
+            f"linear endpoint and socket scans ({FLAG}=0) vs the indexes.\n\n"
             + markdown_table(["traffic", "seed", "scan CPU [s]", "index CPU [s]", "ratio",
                               "totals equal"], rows)
             + f"\n\nAll episodes: {scan_total:.1f} s vs {index_total:.1f} s CPU, "
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             + other_work_sentence(cpu_start, cpu_end))
     print(body)
     if not args.no_write:
-        write_results("bench_endpoint_index", "Simulator endpoint index vs ns-3's linear scan",
+        write_results("bench_endpoint_index", "Simulator endpoint and socket indexes vs ns-3's linear scans",
                       body, {"scenarios": data, "load_average": [load_start, load_end]})
     return 0 if all(d["totals_equal"] for d in data) else 1
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""The simulator's endpoint index (cpp/sim/endpoint-index.cc) finds exactly the endpoints
-ns-3's linear scan finds: checked on every lookup of TCP-heavy episodes, and the episodes are
-bit-identical with the index off."""
+"""The simulator's endpoint and socket indexes (cpp/sim/endpoint-index.cc,
+cpp/sim/tcp-socket-index.cc) find exactly what ns-3's linear scans find: checked on every
+lookup, allocation, deallocation and TCP socket addition and removal of TCP-heavy episodes,
+and the episodes are bit-identical with the indexes off."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ INTERPOSED = (
     "_ZN3ns317Ipv4EndPointDemux10DeAllocateEPNS_12Ipv4EndPointE",
     "_ZN3ns317Ipv4EndPointDemux8AllocateEv",
     "_ZN3ns312Ipv4EndPoint7SetPeerENS_11Ipv4AddressEt",
+    "_ZN3ns313TcpL4Protocol9AddSocketENS_3PtrINS_13TcpSocketBaseEEE",
+    "_ZN3ns313TcpL4Protocol12RemoveSocketENS_3PtrINS_13TcpSocketBaseEEE",
 )
 
 
@@ -47,7 +50,8 @@ def test_the_index_finds_what_the_full_scan_finds(tmp_path, monkeypatch, traffic
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        # checked: every lookup also runs ns-3's full scan; the simulator aborts on a mismatch
+        # checked: every indexed call also runs ns-3's full scan; the simulator aborts on a
+        # mismatch
         totals[mode] = run_raw_episode(path, timeout=300)
     assert totals["checked"]["total_demands_started"] > 50  # many connections per node
     for key, value in totals["scan"].items():
