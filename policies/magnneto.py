@@ -69,6 +69,7 @@ import synnet
 from packerl.fluid import FluidNetwork, FluidSimulator
 from packerl.routing import eigrp_weights, next_hops_from_weights
 from policies.runs import TamperedRunError, file_digest
+from policies.threads import torch_threads
 
 __all__ = [
     "INITIAL_WEIGHTS", "PPO_DEFAULTS", "MagnnetoActor", "MagnnetoCritic", "MagnnetoMPNN",
@@ -560,14 +561,9 @@ def train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str] =
     Raises:
         ValueError: if ``run_dir`` holds a run with another configuration.
     """
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    try:
+    with torch_threads(threads):
         return _train(run_dir, episodes, topologies, traffic, seed, settings,
                       checkpoint_every, horizon, actor_kwargs)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str], traffic: str,

@@ -58,6 +58,7 @@ from policies.factory import (
     policy_slug,
 )
 from policies.guard import is_guard_spec
+from policies.threads import torch_threads
 from policies.runs import load_run
 
 #: the network models an evaluation can run in, and the env id of each (model, action type)
@@ -113,6 +114,11 @@ def make_env(config: EvalConfig):
     return gym.make(config.env_id, **config.env_kwargs())
 
 
+#: torch's intra-op threads while an episode runs (see :mod:`policies.threads`): one, as each
+#: worker process plays one episode next to its simulator
+EPISODE_TORCH_THREADS = 1
+
+
 def run_episode(config: EvalConfig, episode: int,
                 per_step: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run episode ``episode`` of ``config`` in this process.
@@ -124,30 +130,38 @@ def run_episode(config: EvalConfig, episode: int,
     started = time.perf_counter()
     env = make_env(config)
     try:
-        policy = make_policy(config.policy, env, seed=seed)
-        obs, info = env.reset(seed=seed)
-        policy.reset()
-        inference, steps = [], []
-        truncated = terminated = False
-        while not (truncated or terminated):
-            t0 = time.perf_counter()
-            action = policy.act(obs)
-            inference.append((time.perf_counter() - t0) * 1e3)
-            obs, reward, terminated, truncated, info = env.step(action)
-            if per_step:
-                m = info["metrics"]
-                steps.append({"episode": episode, "step": info["step"] - 1,
-                              "reward": float(reward), **{k: m.get(k, math.nan)
-                                                          for k in STEP_METRICS},
-                              "inference_ms": inference[-1]})
-        summary = info["episode_metrics"]
+        with torch_threads(EPISODE_TORCH_THREADS):
+            row, steps = _play(config, env, episode, seed, per_step)
     finally:
         env.close()
+    row["wall_s"] = time.perf_counter() - started
+    return row, steps
+
+
+def _play(config: EvalConfig, env: gym.Env, episode: int, seed: int,
+          per_step: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One episode of ``config``'s policy on ``env`` from reset seed ``seed``."""
+    policy = make_policy(config.policy, env, seed=seed)
+    obs, info = env.reset(seed=seed)
+    policy.reset()
+    inference, steps = [], []
+    truncated = terminated = False
+    while not (truncated or terminated):
+        t0 = time.perf_counter()
+        action = policy.act(obs)
+        inference.append((time.perf_counter() - t0) * 1e3)
+        obs, reward, terminated, truncated, info = env.step(action)
+        if per_step:
+            m = info["metrics"]
+            steps.append({"episode": episode, "step": info["step"] - 1,
+                          "reward": float(reward), **{k: m.get(k, math.nan)
+                                                      for k in STEP_METRICS},
+                          "inference_ms": inference[-1]})
+    summary = info["episode_metrics"]
     row: dict[str, Any] = {"episode": episode, "seed": seed, "num_nodes": info["num_nodes"],
                            "num_edges": info["num_edges"], "steps": int(summary["steps"])}
     row.update({k: float(summary.get(k, math.nan)) for k in EPISODE_METRICS})
     row["inference_ms"] = float(np.mean(inference))
-    row["wall_s"] = time.perf_counter() - started
     return row, steps
 
 

@@ -165,3 +165,33 @@ def test_eigrp_beats_random_next_hop_full_episodes(tmp_path, traffic):
     assert eigrp["drop_ratio"] < rnd["drop_ratio"] / 2
     for e, r in pairs:
         assert e["total_goodput_mb"] > r["total_goodput_mb"]
+
+
+def test_episodes_run_on_one_torch_thread_and_restore_the_callers(tmp_path, monkeypatch):
+    import torch
+
+    import packerl.app.evaluate as evaluation
+
+    seen = []
+    real = evaluation.make_policy
+
+    def recording(name, env, seed=None, **kwargs):
+        policy = real(name, env, seed=seed, **kwargs)
+        act = policy.act
+
+        def counted(obs):
+            seen.append(torch.get_num_threads())
+            return act(obs)
+
+        policy.act = counted
+        return policy
+
+    monkeypatch.setattr(evaluation, "make_policy", recording)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        evaluate("random_nh", episodes=1, seed=5, out_dir=tmp_path, workers=1, **TINY)
+        assert seen and set(seen) == {evaluation.EPISODE_TORCH_THREADS}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
