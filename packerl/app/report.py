@@ -205,6 +205,18 @@ def bootstrap_ratio_ci(values: list[dict[int, float]], reference: list[dict[int,
             float(np.percentile(ratios, 100 - tail, method=method)))
 
 
+def _on_shared_episodes(values: list[dict[int, float]],
+                        reference: list[dict[int, float]]) -> tuple[np.ndarray, float]:
+    """Each trial's mean and the reference's mean over the episode seeds all of them share, so
+    that a ratio compares the same scenarios (a partly evaluated trial is compared on its
+    finished part, as :func:`bootstrap_ratio_ci` resamples it). NaN if none is shared."""
+    shared = sorted(set.intersection(*(set(v) for v in values + reference)))
+    if not shared:
+        return np.full(len(values), math.nan), math.nan
+    x = np.array([_nanmean([v[e] for e in shared]) for v in values])
+    return x, _nanmean([_nanmean([v[e] for e in shared]) for v in reference])
+
+
 def aggregate(trials: list[TrialResult],
               reference_policy: str = DEFAULT_REFERENCE) -> list[dict[str, Any]]:
     """The rows of ``summary.csv`` (see :data:`CSV_COLUMNS`), relative to
@@ -238,10 +250,20 @@ def aggregate(trials: list[TrialResult],
                        "better_half_mean": _nanmean(list(per_best)),
                        "better_half_min": float(np.nanmin(per_best)),
                        "better_half_max": float(np.nanmax(per_best))}
-                for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
-                             "better_half_max"):
-                    row[f"ratio_{stat}"] = ratio(row[stat], ref) if rel else math.nan
                 refs = [t.values[cell][m] for t in ref_trials if cell in t.values]
+                if rel and refs:  # on the episodes every trial and the reference finished
+                    seeds, ref = _on_shared_episodes([t.values[cell][m] for t in ts], refs)
+                    bests = seeds[[t.trial_id in {b.trial_id for b in best} for t in ts]]
+                    for stat, x in (("mean", _nanmean(list(seeds))), ("min", np.nanmin(seeds)),
+                                    ("max", np.nanmax(seeds)),
+                                    ("better_half_mean", _nanmean(list(bests))),
+                                    ("better_half_min", np.nanmin(bests)),
+                                    ("better_half_max", np.nanmax(bests))):
+                        row[f"ratio_{stat}"] = ratio(float(x), ref)
+                else:
+                    for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
+                                 "better_half_max"):
+                        row[f"ratio_{stat}"] = ratio(row[stat], ref) if rel else math.nan
                 row["ratio_ci_low"], row["ratio_ci_high"] = (
                     bootstrap_ratio_ci([t.values[cell][m] for t in ts], refs)
                     if rel and refs else (math.nan, math.nan))

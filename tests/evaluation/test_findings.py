@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packerl.app import findings
@@ -114,3 +114,22 @@ def test_magnneto_findings_match_magnneto_run_directories(tmp_path):
     assert not findings.policy_matches(str(tmp_path), "magnneto")
     assert findings.policy_matches("mslim", "mslim") and not findings.policy_matches("mslim",
                                                                                      "fieldlines")
+
+
+@settings(deadline=None, max_examples=20)  # each example runs the full bootstrap
+@given(st.integers(1, 29), st.integers(0, 2**32 - 1))
+def test_a_partly_evaluated_trial_is_compared_on_the_episodes_it_finished(done, seed):
+    rng = np.random.default_rng(seed)
+    cell = Cell("nx-XS", "tcp_high")
+    # the reference's first episodes are easy and its last ones hard: comparing a partial
+    # trial with the reference's full mean would be biased
+    ref = {"total_goodput_mb": list(np.linspace(80.0, 20.0, 30) + rng.normal(0, 0.5, 30)),
+           "avg_delay_ms": list(5.0 + rng.normal(0, 0.05, 30)),
+           "drop_ratio": list(0.1 + rng.normal(0, 0.005, 30))}
+    part = {m: [1.1 * x for x in v[:done]] for m, v in ref.items()}
+    rows = aggregate([_trial("eigrp_paper", None, {cell: ref}),
+                      _trial("fieldlines", 0, {cell: part})], "eigrp_paper")
+    (row,) = [r for r in rows if r["policy"] == "fieldlines" and r["metric"] == "total_goodput_mb"]
+    assert row["episodes_per_seed"] == done
+    assert row["ratio_mean"] == pytest.approx(1.1)
+    assert row["ratio_ci_low"] <= row["ratio_mean"] <= row["ratio_ci_high"]
