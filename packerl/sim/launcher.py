@@ -75,6 +75,22 @@ def parent_death_hook(parent_pid: int | None = None) -> Callable[[], None] | Non
     return lambda: die_with_parent(pid)
 
 
+def share_nice_with(pid: int) -> None:
+    """Give child ``pid``, started in a session of its own, this process's nice value.
+
+    On Linux with scheduler autogroups (``CONFIG_SCHED_AUTOGROUP``, on by default in many
+    distributions), each session is a group, and groups share the CPU equally whatever
+    their processes' nice values: a simulator in its own session would not yield to other
+    work under ``nice packerl train``. Setting its group's nice value to ours restores what
+    nice means. A no-op where autogroups do not exist or the value cannot be set.
+    """
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(os.nice(0)))
+    except OSError:
+        pass
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -48,7 +48,12 @@ from packerl.error import (
     SimulatorTimeout,
     StepAlreadyPending,
 )
-from packerl.sim.launcher import parent_death_hook, simulator_env, simulator_executable
+from packerl.sim.launcher import (
+    parent_death_hook,
+    share_nice_with,
+    simulator_env,
+    simulator_executable,
+)
 from packerl.sim.validation import (
     MAX_EPISODE_MS,
     MAX_QUEUE_SCALE,
@@ -528,6 +533,7 @@ class Simulator:
             start_new_session=True,  # Ctrl-C reaches us, and we end the simulator ourselves
             preexec_fn=parent_death_hook(),  # dies with us even when hung or stopped
         )
+        share_nice_with(proc.pid)
         self._process = _Process(proc, stderr)
         self._finalizer = weakref.finalize(self, self._process.release)
 
