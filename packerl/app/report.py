@@ -364,7 +364,10 @@ def markdown_tables(rows: list[dict[str, Any]], sweep: str,
              f"value / {ref}'s mean on the same scenarios (goodput: higher is better; the "
              "others: lower is better); action fluctuation and inference time are absolute. "
              "`x (CI l-h) [a, b]` = mean over seeds (95% confidence interval: paired "
-             "bootstrap over the evaluation episodes) [min, max over seeds]."), "",
+             "bootstrap over the evaluation episodes) [min, max over seeds]. Inference time is "
+             "the wall time of a policy's act() in the evaluation worker, under whatever load "
+             "the machine had while the sweep ran: compare it across policies only with a "
+             "benchmark run on an idle machine (`experiments/bench_inference.py`)."), "",
              "- **all seeds**: every training seed.",
              ("- **better half of seeds** (the paper's protocol, Section 6.3): per learned "
              f"policy the ceil(n/2) seeds with the highest mean goodput relative to {ref} over "
