@@ -75,6 +75,10 @@ def parent_death_hook(parent_pid: int | None = None) -> Callable[[], None] | Non
     return lambda: die_with_parent(pid)
 
 
+#: attempts of :func:`share_nice_with` while the kernel's rate limit refuses them
+AUTOGROUP_TRIES = 10
+
+
 def share_nice_with(pid: int) -> None:
     """Give child ``pid``, started in a session of its own, this process's nice value.
 
@@ -82,13 +86,22 @@ def share_nice_with(pid: int) -> None:
     distributions), each session is a group, and groups share the CPU equally whatever
     their processes' nice values: a simulator in its own session would not yield to other
     work under ``nice packerl train``. Setting its group's nice value to ours restores what
-    nice means. A no-op where autogroups do not exist or the value cannot be set.
+    nice means. A no-op at nice 0 (a new group's value), where autogroups do not exist or
+    where the value cannot be set; the kernel lets unprivileged users set one ten times a
+    second, so a busy moment is retried for up to half a second.
     """
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(os.nice(0)))
-    except OSError:
-        pass
+    nice = os.nice(0)
+    if nice == 0:
+        return
+    for _ in range(AUTOGROUP_TRIES):
+        try:
+            with open(f"/proc/{pid}/autogroup", "w") as f:
+                f.write(str(nice))
+            return
+        except BlockingIOError:  # EAGAIN: another group's value was set within 0.1 s
+            time.sleep(0.05)
+        except OSError:
+            return
 
 
 def _alive(pid: int) -> bool:
