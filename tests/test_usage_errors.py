@@ -193,6 +193,9 @@ def test_results_of_an_older_format_are_one_error_naming_the_columns(tmp_path, o
     trial = sweep / "trials" / "eigrp"
     shutil.copytree(run, trial / "eval" / run.name)
     (trial / "trial.json").write_text('{"trial_id": "eigrp", "policy": "eigrp", "seed": null}')
+    _usage_error(["report", str(sweep), "--reference", "ospf"],
+                 f"--reference `ospf`: no trial of `{sweep}` evaluated it; its policies: eigrp",
+                 capsys)
     episodes = trial / "eval" / run.name / "episodes.csv"
     lines = episodes.read_text().splitlines()  # drop a column, as files of older versions
     cut = lines[0].split(",").index("step_mean_drop_ratio")

@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "3-6, learning curves and an index.md linking them.")
     rp.add_argument("results", help="a sweep's result directory (OUT/<name> of packerl sweep)")
     rp.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
+    rp.add_argument("--reference", default=None, metavar="POLICY",
+                    help="the policy every value is relative to (default: the sweep file's "
+                         "reference, else eigrp); e.g. eigrp beside a sweep on eigrp_paper")
 
     au = _command(
         sub, _audit, "audit",
@@ -348,8 +351,8 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         args.usage_error(str(exc))
     try:
-        index = report(args.results, args.out)
-    except (FileNotFoundError, ResultsFormatError) as exc:
+        index = report(args.results, args.out, reference=args.reference)
+    except (FileNotFoundError, ResultsFormatError, ValueError) as exc:
         args.usage_error(str(exc))
     print(f"report: {index}")
     return 0

@@ -626,11 +626,16 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
 
     Raises:
         FileNotFoundError: ``results`` holds no finished trials.
+        ValueError: ``reference`` is given and no trial evaluated that policy.
     """
     results = Path(results)
+    trials = load_trials(results)
+    policies = sorted({t.policy for t in trials})
+    if reference is not None and reference not in policies:
+        raise ValueError(f"--reference `{reference}`: no trial of `{results}` evaluated it; "
+                         f"its policies: {', '.join(policies)}")
     out = Path(out) if out is not None else results / "report"
     out.mkdir(parents=True, exist_ok=True)
-    trials = load_trials(results)
     reference = reference or sweep_reference(results)
     ref = guard_label(reference)
     rows = aggregate(trials, reference)

@@ -85,6 +85,14 @@ def test_ray_smoke_sweep_resumes_and_reports_the_episode_means(tmp_path, capsys,
     assert "## nx-XS / udp_low: better half of seeds (paper protocol)" in \
         (rep / "tables.md").read_text()
 
+    other = tmp_path / "other"  # the same results relative to another of the sweep's policies
+    assert main(["report", str(root), "--reference", "random_nh", "--out", str(other)]) == 0
+    row = _summary(other / "summary.csv")[("eigrp", "udp_low", "total_goodput_mb")]
+    assert row["reference"] == "random_nh"
+    assert float(row["ratio_mean"]) == pytest.approx(
+        float(table[("random_nh", "udp_low", "total_goodput_mb")]["reference_mean"])
+        / float(row["reference_mean"]), rel=1e-12)
+
 
 def test_processes_backend_resumes_a_trial_and_refuses_a_changed_sweep(tmp_path):
     sweep = parse_sweep({**SMOKE, "policies": ["eigrp"],
