@@ -217,6 +217,16 @@ def _on_shared_episodes(values: list[dict[int, float]],
     return x, _nanmean([_nanmean([v[e] for e in shared]) for v in reference])
 
 
+def _seed_stats(per_seed: np.ndarray, in_half: np.ndarray) -> dict[str, float]:
+    """Mean, min and max over the seeds, and the same over the better half's seeds
+    (``in_half``), keyed as in :data:`CSV_COLUMNS`."""
+    stats = {}
+    for prefix, x in (("", per_seed), ("better_half_", per_seed[in_half])):
+        stats |= {f"{prefix}mean": _nanmean(list(x)), f"{prefix}min": float(np.nanmin(x)),
+                  f"{prefix}max": float(np.nanmax(x))}
+    return stats
+
+
 def aggregate(trials: list[TrialResult],
               reference_policy: str = DEFAULT_REFERENCE) -> list[dict[str, Any]]:
     """The rows of ``summary.csv`` (see :data:`CSV_COLUMNS`), relative to
@@ -234,36 +244,25 @@ def aggregate(trials: list[TrialResult],
             ts = [t for t in trials if t.policy == policy and cell in t.means]
             if not ts:
                 continue
-            best = [t for t in ts if t.trial_id in half[policy]] or ts
+            in_half = np.array([t.trial_id in half[policy] for t in ts])
+            if not in_half.any():
+                in_half[:] = True
             for m, _ in METRICS:
-                per_seed = np.array([t.means[cell][m] for t in ts])
-                per_best = np.array([t.means[cell][m] for t in best])
                 ref = reference.get(cell, {}).get(m, math.nan)
                 rel = m in RELATIVE
+                stats = _seed_stats(np.array([t.means[cell][m] for t in ts]), in_half)
                 row = {"policy": policy, **cell._asdict(), "metric": m,
                        "reference": reference_policy,
                        "relative": rel, "seeds": len(ts),
                        "episodes_per_seed": min(t.episodes[cell] for t in ts),
-                       "reference_mean": ref, "mean": _nanmean(list(per_seed)),
-                       "min": float(np.nanmin(per_seed)), "max": float(np.nanmax(per_seed)),
-                       "better_half_seeds": len(best),
-                       "better_half_mean": _nanmean(list(per_best)),
-                       "better_half_min": float(np.nanmin(per_best)),
-                       "better_half_max": float(np.nanmax(per_best))}
+                       "reference_mean": ref, "better_half_seeds": int(in_half.sum()),
+                       **stats}
                 refs = [t.values[cell][m] for t in ref_trials if cell in t.values]
                 if rel and refs:  # on the episodes every trial and the reference finished
                     seeds, ref = _on_shared_episodes([t.values[cell][m] for t in ts], refs)
-                    bests = seeds[[t.trial_id in {b.trial_id for b in best} for t in ts]]
-                    for stat, x in (("mean", _nanmean(list(seeds))), ("min", np.nanmin(seeds)),
-                                    ("max", np.nanmax(seeds)),
-                                    ("better_half_mean", _nanmean(list(bests))),
-                                    ("better_half_min", np.nanmin(bests)),
-                                    ("better_half_max", np.nanmax(bests))):
-                        row[f"ratio_{stat}"] = ratio(float(x), ref)
-                else:
-                    for stat in ("mean", "min", "max", "better_half_mean", "better_half_min",
-                                 "better_half_max"):
-                        row[f"ratio_{stat}"] = ratio(row[stat], ref) if rel else math.nan
+                    stats = _seed_stats(seeds, in_half)
+                for stat, x in stats.items():
+                    row[f"ratio_{stat}"] = ratio(x, ref) if rel else math.nan
                 row["ratio_ci_low"], row["ratio_ci_high"] = (
                     bootstrap_ratio_ci([t.values[cell][m] for t in ts], refs)
                     if rel and refs else (math.nan, math.nan))
