@@ -4,14 +4,18 @@ curve (:func:`policies.magnneto.train`).
 
 Re-running the same command resumes from the run directory's checkpoint until ``--episodes``
 are done. The report (``<run_dir>/curve.md`` and, unless ``--no-write``,
-``experiments/results/train_magnneto.json/.md``) gives, per block of episodes and per
-topology, the mean maximum LU of the initial random weights, of the final weights and the
+``experiments/results/<--results-name>.json/.md``, default ``train_magnneto``) gives, per
+block of episodes and per topology, the mean maximum LU of the initial random weights, of the final weights and the
 lowest reached, and the mean return (total MLU reduction), with the machine load.
 
 Usage::
 
     python experiments/train_magnneto.py --run-dir experiments/runs/magnneto_seed0 \\
         --episodes 1000 [--seed 0] [--traffic mixed_medium] [--block 10]
+
+    # the original MAGNNETO-TE's schedule: 50 consecutive episodes on each of 50 TMs
+    python experiments/train_magnneto.py --run-dir experiments/runs/magnneto_tm50_seed0 \
+        --episodes 2500 --episodes-per-tm 50 --block 50 --results-name train_magnneto_tm50
 """
 
 from __future__ import annotations
@@ -61,21 +65,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--traffic", default="mixed_medium")
     parser.add_argument("--topologies", nargs="+", default=["nsfnet", "geant2"])
+    parser.add_argument("--episodes-per-tm", type=int, default=1,
+                        help="consecutive episodes on one traffic matrix (the original: 50)")
     parser.add_argument("--checkpoint-every", type=int, default=5)
     parser.add_argument("--block", type=int, default=10, help="episodes per curve row")
+    parser.add_argument("--results-name", default="train_magnneto",
+                        help="experiments/results/<name>.json/.md to write")
     parser.add_argument("--no-write", action="store_true",
                         help="do not write experiments/results/train_magnneto.*")
     args = parser.parse_args(argv)
+    if args.episodes_per_tm < 1:
+        parser.error(f"--episodes-per-tm must be at least 1, got {args.episodes_per_tm}")
     load_start, cpu_start = list(os.getloadavg()), cpu_snapshot()
     t0 = time.perf_counter()
     curve = train(args.run_dir, args.episodes, topologies=args.topologies,
-                  traffic=args.traffic, seed=args.seed, checkpoint_every=args.checkpoint_every)
+                  traffic=args.traffic, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                  episodes_per_tm=args.episodes_per_tm)
     seconds = time.perf_counter() - t0
     load_end, cpu_end = list(os.getloadavg()), cpu_snapshot()
     body = "\n\n".join([
         f"Run directory `{args.run_dir}`, seed {args.seed}, topologies "
         f"{', '.join(args.topologies)}, TMs: mean per-step sent bytes of "
-        f"`{args.traffic}` scenarios (fluid model, EIGRP); {len(curve)} episodes done "
+        f"`{args.traffic}` scenarios (fluid model, EIGRP), {args.episodes_per_tm} "
+        f"consecutive episode(s) per TM; {len(curve)} episodes done "
         f"({seconds:.0f} s in this invocation, one "
         "torch thread). MLU = maximum link utilisation of the episode's TM in the fluid "
         "model (no capacity limit); return = initial - final MLU.",
@@ -85,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.run_dir / "curve.md").write_text("# MAGNNETO learning curve\n\n" + body + "\n")
     print(body)
     if not args.no_write:
-        write_results("train_magnneto", "MAGNNETO trained in the fluid model: learning curve",
+        write_results(args.results_name, "MAGNNETO trained in the fluid model: learning curve",
                       body, {"run_dir": str(args.run_dir), "seed": args.seed,
                              "episodes": len(curve), "curve": curve,
                              "seconds_this_invocation": seconds, "load_start": load_start,

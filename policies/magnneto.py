@@ -34,7 +34,8 @@ paper's Appendix B.8: 8 and 0.5.)
 one episode per update, 3 epochs of minibatches of 25 steps, discount 0.95, GAE lambda 0.9,
 clip 0.2, value loss x0.5, entropy bonus 0.001, normalised advantages, gradient norm clipped
 to 1, Adam (lr 3e-4, beta1 0.9, eps 0.1). :func:`train` samples a topology (NSFNet or
-GEANT2), a TM of sent bytes and initial weights per episode, checkpoints every
+GEANT2) and a TM of sent bytes per episode or, as the original, per ``episodes_per_tm``
+episodes, initial weights per episode, checkpoints every
 ``checkpoint_every`` episodes and resumes from the run directory's checkpoint, writing the
 learning curve to ``curve.csv``.
 
@@ -532,24 +533,30 @@ def _update(actor: MagnnetoActor, critic: MagnnetoCritic, opt: torch.optim.Optim
     return {"loss": m[0], "actor_loss": m[1], "value_loss": m[2], "entropy": m[3]}
 
 
-_CURVE_FIELDS = ("episode", "topology", "horizon", "initial_mlu", "final_mlu", "min_mlu",
-                 "return", "loss", "actor_loss", "value_loss", "entropy")
+_CURVE_FIELDS = ("episode", "topology", "tm_seed", "horizon", "initial_mlu", "final_mlu",
+                 "min_mlu", "return", "loss", "actor_loss", "value_loss", "entropy")
 
 
 def train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str] = ("nsfnet",
           "geant2"), traffic: str = "mixed_medium", seed: int = 0,
           settings: PPOSettings = PPO_DEFAULTS, checkpoint_every: int = 10,
           horizon: int | None = None, actor_kwargs: dict[str, Any] | None = None,
-          threads: int | None = 1) -> list[dict[str, Any]]:
+          threads: int | None = 1, episodes_per_tm: int = 1) -> list[dict[str, Any]]:
     """Train MAGNNETO with PPO in the fluid model until ``episodes`` episodes are done,
     resuming from ``run_dir/checkpoint.pt`` if it exists (same arguments required).
 
-    Each episode draws a topology from ``topologies`` (synnet presets), a synnet scenario of
-    ``traffic`` of ``TM_STEPS`` steps on it whose mean per-step TM of sent bytes
-    (:func:`sent_traffic_matrix`) it optimises, and
-    the initial weights; then one PPO update. ``run_dir`` gets ``config.json``,
-    ``checkpoint.pt`` (models, optimiser, RNG states, curve) and ``curve.csv`` (one row per
-    episode: the MLU before, at the end and the lowest, the return and the losses).
+    Every ``episodes_per_tm`` episodes a topology is drawn from ``topologies`` (synnet
+    presets) with a synnet scenario of ``traffic`` of ``TM_STEPS`` steps on it, whose mean
+    per-step TM of sent bytes (:func:`sent_traffic_matrix`) the following episodes optimise;
+    every episode draws its initial weights and ends with one PPO update. The original
+    MAGNNETO-TE trains 50 consecutive episodes on each of 50 TMs (``eval_period`` 50,
+    ``change_traffic_period`` 1, ``last_training_sample`` 49 in its ``configs/ppo.gin``):
+    ``episodes_per_tm=50, episodes=2500``; the default 1 draws a new one every episode.
+
+    ``run_dir`` gets ``config.json``, ``checkpoint.pt`` (models, optimiser, RNG states,
+    curve, the current TM's topology and scenario seed) and ``curve.csv`` (one row per
+    episode: the TM's scenario seed, the MLU before, at the end and the lowest, the return
+    and the losses).
 
     ``threads`` sets torch's intra-op threads while training (default: 1; the model is
     small, and on a loaded machine two threads made a forward pass ten times slower than
@@ -559,27 +566,31 @@ def train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str] =
         The learning curve rows (all episodes, resumed ones included).
 
     Raises:
-        ValueError: if ``run_dir`` holds a run with another configuration.
+        ValueError: if ``run_dir`` holds a run with another configuration, or
+            ``episodes_per_tm`` is below 1.
     """
+    if episodes_per_tm < 1:
+        raise ValueError(f"episodes_per_tm must be at least 1 (episodes optimising one "
+                         f"traffic matrix before the next is drawn), got {episodes_per_tm}")
     with torch_threads(threads):
         return _train(run_dir, episodes, topologies, traffic, seed, settings,
-                      checkpoint_every, horizon, actor_kwargs)
+                      checkpoint_every, horizon, actor_kwargs, episodes_per_tm)
 
 
 def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str], traffic: str,
            seed: int, settings: PPOSettings, checkpoint_every: int, horizon: int | None,
-           actor_kwargs: dict[str, Any] | None, tm_steps: int = TM_STEPS
-           ) -> list[dict[str, Any]]:
+           actor_kwargs: dict[str, Any] | None, episodes_per_tm: int,
+           tm_steps: int = TM_STEPS) -> list[dict[str, Any]]:
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     config = {"policy": "magnneto", "topologies": list(topologies), "traffic": traffic,
               "seed": seed,
               "tm": f"sent bytes, fluid model, EIGRP, mean of {tm_steps} steps",
               "settings": asdict(settings), "horizon": horizon,
-              "actor_kwargs": actor_kwargs or {}}
+              "actor_kwargs": actor_kwargs or {}, "episodes_per_tm": episodes_per_tm}
     cfg_path, ckpt_path = run / "config.json", run / "checkpoint.pt"
     if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
+        old = {"episodes_per_tm": 1, **json.loads(cfg_path.read_text())}  # runs before it
         if old != config:
             raise ValueError(f"{run} holds a MAGNNETO run with another configuration "
                              f"({old}); use a new run directory or the same arguments")
@@ -594,6 +605,7 @@ def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str],
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     curve: list[dict[str, Any]] = []
+    sample: tuple[str, int] | None = None  # (topology, scenario seed) of the current TM
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, weights_only=False)
         actor.load_state_dict(ckpt["actor"])
@@ -603,40 +615,49 @@ def _train(run_dir: str | os.PathLike, episodes: int, topologies: Sequence[str],
         gen.set_state(ckpt["torch_generator"])
         torch.set_rng_state(ckpt["torch_rng"])
         curve = ckpt["curve"]
+        sample = ckpt.get("sample")
     networks: dict[tuple, FluidNetwork] = {}
+    tms: dict[tuple[str, int], tuple[tuple, np.ndarray, str]] = {}
     while len(curve) < episodes:
-        name = str(topologies[int(rng.integers(len(topologies)))])
-        scenario = synnet.generate(topology=name, traffic=traffic, link_failures=None,
-                                   steps=tm_steps, seed=int(rng.integers(2**31 - 1)))
-        topo = scenario.topology
-        label = topo.name or name
-        key = (label, np.asarray(topo.edges).tobytes(), np.asarray(topo.datarate_bps).tobytes())
-        if key not in networks:  # fixed topologies are built once, random ones every time
-            networks = {key: FluidNetwork(topo.num_nodes, topo.edges, topo.datarate_bps,
-                                          topo.delay_ms, scenario.step_ms),
-                        **{k: v for k, v in networks.items() if k[0] in _NAMED_HORIZONS}}
-        task = MagnnetoTask(networks[key], sent_traffic_matrix(scenario), rng,
-                            horizon=horizon, name=label)
+        if sample is None or len(curve) % episodes_per_tm == 0:
+            name = str(topologies[int(rng.integers(len(topologies)))])
+            sample = (name, int(rng.integers(2**31 - 1)))
+        if sample not in tms:
+            scenario = synnet.generate(topology=sample[0], traffic=traffic,
+                                       link_failures=None, steps=tm_steps, seed=sample[1])
+            topo = scenario.topology
+            label = topo.name or sample[0]
+            key = (label, np.asarray(topo.edges).tobytes(),
+                   np.asarray(topo.datarate_bps).tobytes())
+            if key not in networks:  # fixed topologies are built once, random ones every time
+                networks = {key: FluidNetwork(topo.num_nodes, topo.edges, topo.datarate_bps,
+                                              topo.delay_ms, scenario.step_ms),
+                            **{k: v for k, v in networks.items() if k[0] in _NAMED_HORIZONS}}
+            tms = {sample: (key, sent_traffic_matrix(scenario), label)}
+        key, tm, label = tms[sample]
+        task = MagnnetoTask(networks[key], tm, rng, horizon=horizon, name=label)
         ep, last = _rollout(actor, critic, task, gen, settings)
         stats = _update(actor, critic, opt, task, ep, last, settings, rng)
         mlus = task.initial_mlu - np.cumsum(ep.rewards)
-        curve.append({"episode": len(curve), "topology": label, "horizon": task.horizon,
+        curve.append({"episode": len(curve), "topology": label, "tm_seed": sample[1],
+                      "horizon": task.horizon,
                       "initial_mlu": task.initial_mlu, "final_mlu": task.mlu,
                       "min_mlu": float(mlus.min()), "return": float(np.sum(ep.rewards)),
                       **stats})
         if len(curve) % checkpoint_every == 0 or len(curve) == episodes:
-            _save(ckpt_path, actor, critic, opt, rng, gen, curve)
+            _save(ckpt_path, actor, critic, opt, rng, gen, curve, sample)
             _write_curve(run / "curve.csv", curve)
     return curve
 
 
 def _save(path: Path, actor: nn.Module, critic: nn.Module, opt: torch.optim.Optimizer,
-          rng: np.random.Generator, gen: torch.Generator, curve: list[dict[str, Any]]) -> None:
+          rng: np.random.Generator, gen: torch.Generator, curve: list[dict[str, Any]],
+          sample: tuple[str, int] | None) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"actor": actor.state_dict(), "critic": critic.state_dict(),
                 "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
                 "torch_generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
-                "curve": curve}, tmp)
+                "curve": curve, "sample": sample}, tmp)
     os.replace(tmp, path)  # a crash mid-write keeps the previous checkpoint
     digests = path.parent / DIGEST_FILE
     digests.write_text(json.dumps({path.name: file_digest(path)}) + "\n")

@@ -171,12 +171,26 @@ def test_train_resumes_exactly_and_refuses_another_configuration(tmp_path):
     assert len(straight) == 3 and resumed[:2] == first
     assert resumed == straight  # models, optimiser and every RNG were restored
     rows = (tmp_path / "resumed" / "curve.csv").read_text().splitlines()
-    assert rows[0].startswith("episode,topology,horizon,initial_mlu") and len(rows) == 4
+    assert rows[0].startswith("episode,topology,tm_seed,horizon,initial_mlu") and len(rows) == 4
     assert all(math.isfinite(r["loss"]) for r in straight)
     actor = load_actor(tmp_path / "resumed")
     assert not actor.training
     with pytest.raises(ValueError, match="another configuration"):
         train(tmp_path / "resumed", episodes=4, **{**kw, "seed": 5})
+
+
+def test_train_keeps_each_traffic_matrix_for_episodes_per_tm_and_resumes_mid_block(tmp_path):
+    kw = dict(topologies=("nx-XS",), traffic="udp_low", seed=2, horizon=3,
+              checkpoint_every=1, episodes_per_tm=2)
+    straight = train(tmp_path / "straight", episodes=5, **kw)
+    train(tmp_path / "resumed", episodes=3, **kw)  # stops inside the second TM's block
+    assert train(tmp_path / "resumed", episodes=5, **kw) == straight
+    seeds = [r["tm_seed"] for r in straight]
+    assert seeds[0] == seeds[1] != seeds[2] == seeds[3] != seeds[4]
+    # the same TM and topology, new initial weights: the start's MLU differs within a block
+    assert straight[0]["horizon"] == straight[1]["horizon"]
+    with pytest.raises(ValueError, match="episodes_per_tm must be at least 1"):
+        train(tmp_path / "bad", episodes=1, **{**kw, "episodes_per_tm": 0})
 
 
 def test_docstring_example_runs():
