@@ -30,7 +30,7 @@ from packerl.app.compare import compare, format_comparison, format_number
 from packerl.app.evaluate import NETWORK_MODELS, evaluate
 from packerl.app.options import add_dataclass_arguments, dataclass_kwargs
 from packerl.app.plots import plot_comparison
-from packerl.app.report import report
+from packerl.app.report import UnknownReferenceError, report
 from packerl.app.results import ResultsFormatError, find_run_dirs
 from packerl.app.sweep import SweepConfigError, load_sweep, run_sweep
 from packerl.app.training import TrainConfig, check_rollout_memory, train
@@ -352,7 +352,7 @@ def _report(args: argparse.Namespace) -> int:
         args.usage_error(str(exc))
     try:
         index = report(args.results, args.out, reference=args.reference)
-    except (FileNotFoundError, ResultsFormatError, ValueError) as exc:
+    except (FileNotFoundError, ResultsFormatError, UnknownReferenceError) as exc:
         args.usage_error(str(exc))
     print(f"report: {index}")
     return 0

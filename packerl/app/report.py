@@ -217,6 +217,10 @@ def _on_shared_episodes(values: list[dict[int, float]],
     return x, _nanmean([_nanmean([v[e] for e in shared]) for v in reference])
 
 
+class UnknownReferenceError(ValueError):
+    """The requested reference policy has no trial in the results (a usage error)."""
+
+
 def _seed_stats(per_seed: np.ndarray, in_half: np.ndarray) -> dict[str, float]:
     """Mean, min and max over the seeds, and the same over the better half's seeds
     (``in_half``), keyed as in :data:`CSV_COLUMNS`."""
@@ -625,14 +629,14 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
 
     Raises:
         FileNotFoundError: ``results`` holds no finished trials.
-        ValueError: ``reference`` is given and no trial evaluated that policy.
+        UnknownReferenceError: ``reference`` is given and no trial evaluated that policy.
     """
     results = Path(results)
     trials = load_trials(results)
     policies = sorted({t.policy for t in trials})
     if reference is not None and reference not in policies:
-        raise ValueError(f"--reference `{reference}`: no trial of `{results}` evaluated it; "
-                         f"its policies: {', '.join(policies)}")
+        raise UnknownReferenceError(f"--reference `{reference}`: no trial of `{results}` "
+                                    f"evaluated it; its policies: {', '.join(policies)}")
     out = Path(out) if out is not None else results / "report"
     out.mkdir(parents=True, exist_ok=True)
     reference = reference or sweep_reference(results)
@@ -695,5 +699,6 @@ def report(results: str | os.PathLike, out: str | os.PathLike | None = None,
     return out / "index.md"
 
 
-__all__ = ["CSV_COLUMNS", "Cell", "aggregate", "better_half", "bootstrap_ratio_ci", "guard_tables",
+__all__ = ["CSV_COLUMNS", "Cell", "UnknownReferenceError", "aggregate", "better_half",
+           "bootstrap_ratio_ci", "guard_tables",
            "load_trials", "plot_guard_timelines", "report", "sweep_reference"]
