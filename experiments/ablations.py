@@ -4,9 +4,9 @@
 For every run directory it reads the periodic deterministic evaluation (``eval.csv``: return,
 i.e. MB received per episode, drop ratio and delay on fixed seeds), the return of PPO's own
 (sampled) rollouts per iteration from the run's TensorBoard stream, and the learned
-temperature of a FieldLines checkpoint. It prints one table per quantity (a row per
-evaluated iteration, a column per run) and writes them with a plot of both curves to
-``--out`` (``.json``, ``.md``, ``.png``).
+exploration parameter of its checkpoint (FieldLines' temperature, M-Slim's sigma). It
+prints one table per quantity (a row per evaluated iteration, a column per run) and writes
+them with a plot of both curves to ``--out`` (``.json``, ``.md``, ``.png``).
 
 Run: ``.venv/bin/python experiments/ablations.py RUN_DIR [RUN_DIR ...] [--labels A B ...]
 [--out experiments/results/ablations]``. The runs should share their evaluation settings
@@ -53,8 +53,14 @@ def rollout_curve(run: Path, steps_per_iteration: int) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
-def temperature(run: Path) -> float | None:
-    """The learned Boltzmann temperature of a FieldLines checkpoint (None otherwise)."""
+#: checkpoint parameters that set a policy's exploration, stored as logs: FieldLines'
+#: Boltzmann temperature, M-Slim's Gaussian standard deviation
+EXPLORATION_PARAMETERS = {"log_temperature": "temperature", "log_std": "sigma"}
+
+
+def exploration(run: Path) -> str | None:
+    """The learned exploration parameter of a run's checkpoint, as ``"<name> <value>"`` (None
+    if it has no checkpoint or none of :data:`EXPLORATION_PARAMETERS`)."""
     import zipfile
 
     import torch
@@ -64,8 +70,10 @@ def temperature(run: Path) -> float | None:
         return None
     with zipfile.ZipFile(path) as z, z.open("policy.pth") as f:
         state = torch.load(f, map_location="cpu", weights_only=True)
-    value = state.get("log_temperature")
-    return None if value is None else float(value.exp())
+    for key, name in EXPLORATION_PARAMETERS.items():
+        if key in state:
+            return f"{name} {float(state[key].exp()):.3f}"
+    return None
 
 
 def summarise(run: Path) -> dict:
@@ -76,7 +84,7 @@ def summarise(run: Path) -> dict:
             "learning_rate": config.get("learning_rate"),
             "warm_start_iterations": config.get("warm_start_iterations"),
             "iterations_done": state.get("iteration"), "wall_seconds": state.get("wall_seconds"),
-            "temperature": temperature(run), "eval": eval_curve(run),
+            "exploration": exploration(run), "eval": eval_curve(run),
             "rollout": rollout_curve(run, steps)}
 
 
@@ -139,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
           f"Command: `.venv/bin/python experiments/ablations.py {' '.join(map(str, args.runs))}"
           f" --labels {' '.join(labels)} --out {args.out}`", "",
           "| run | policy_kwargs | learning rate | warm start | iterations | wall h | "
-          "temperature |", "|---|---|---|---|---|---|---|"]
+          "exploration (learned) |", "|---|---|---|---|---|---|---|"]
     for r, label in zip(runs, labels):
         wall = "" if r["wall_seconds"] is None else f"{r['wall_seconds'] / 3600:.2f}"
-        temp = "" if r["temperature"] is None else f"{r['temperature']:.3f}"
+        temp = r["exploration"] or ""
         md.append(f"| {label} | {r['policy_kwargs']} | {r['learning_rate']} | "
                   f"{r['warm_start_iterations']} | {r['iterations_done']} | {wall} | {temp} |")
     md += ["", "Deterministic evaluation return (MB received per episode, mean of the run's "

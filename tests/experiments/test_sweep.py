@@ -286,6 +286,7 @@ ABLATIONS = {
                                "policy_kwargs": {"mpn_reads_receiver": False}},
     "fieldlines_no_normalization": {"iterations": 20, "normalize": False},
     "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
+    "mslim_sigma_0.1": {"iterations": 30, "policy_kwargs": {"log_std_init": -2.302585}},
 }
 
 
