@@ -30,17 +30,15 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
 import packerl  # noqa: F401  (registers the env ids)
 from experiments._benchutil import load_sentence, markdown_table, write_results
-from packerl.app.evaluate import ENV_IDS
+from packerl.app.evaluate import EvalConfig, make_env, policy_action_type
 from packerl.app.training import EVAL_SEED
-from policies.factory import is_learned_model, make_policy, policy_slug
+from policies.factory import make_policy, policy_slug
 from policies.guard import guard_label
-from policies.runs import load_run
 
 REFERENCES = ("eigrp", "eigrp_paper")
 
@@ -51,12 +49,10 @@ def agreement(policy_name: str, topology: str, traffic: str, episodes: int, seed
     episode), its min over steps, and the share of steps with the identical table."""
     shares: dict[str, list[float]] = {r: [] for r in REFERENCES}
     goodput = []
-    # a trained model acts in the env variant it was trained for (as `packerl evaluate`)
-    action_type = load_run(policy_name).action_type if is_learned_model(policy_name) else \
-        "next_hop"
-    for episode in range(episodes):
-        env = gym.make(ENV_IDS[("packet", action_type)], topology=topology, traffic=traffic,
-                       episode_steps=episode_steps)
+    for episode in range(episodes):  # in the env `packerl evaluate` gives the policy
+        env = make_env(EvalConfig(policy_name, topology, traffic, seed + episode,
+                                  episode_steps=episode_steps,
+                                  action_type=policy_action_type(policy_name)))
         try:
             policy = make_policy(policy_name, env, seed=seed + episode)
             refs = {r: make_policy(r, env) for r in REFERENCES}

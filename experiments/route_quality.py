@@ -40,17 +40,15 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
 import packerl  # noqa: F401  (registers the env ids)
 from experiments._benchutil import load_sentence, markdown_table, write_results
-from packerl.app.evaluate import ENV_IDS
+from packerl.app.evaluate import EvalConfig, make_env, policy_action_type
 from packerl.app.report import bootstrap_ratio_ci
 from packerl.routing import next_hops_from_weights
 from policies.factory import is_learned_model, make_policy, policy_slug
-from policies.runs import load_run
 
 #: per-episode metrics of :func:`play`, in the order of the results table
 METRICS = ("total_goodput_mb", "fluctuation", "hops", "excess_hops", "rtt_prop_ms",
@@ -103,10 +101,8 @@ def play(policy_name: str, hold: int, topology: str, traffic: str, seed: int,
          episode_steps: int) -> dict[str, float]:
     """One episode of ``policy_name`` (holding each action for ``hold`` steps) on reset seed
     ``seed``: its goodput, the share of next-hop entries changed per step, and its paths."""
-    action_type = load_run(policy_name).action_type if is_learned_model(policy_name) else \
-        "next_hop"
-    env = gym.make(ENV_IDS[("packet", action_type)], topology=topology, traffic=traffic,
-                   episode_steps=episode_steps)
+    env = make_env(EvalConfig(policy_name, topology, traffic, seed, episode_steps=episode_steps,
+                              action_type=policy_action_type(policy_name)))
     try:
         policy = Hold(make_policy(policy_name, env, seed=seed), hold)
         obs, _ = env.reset(seed=seed)
@@ -125,6 +121,7 @@ def play(policy_name: str, hold: int, topology: str, traffic: str, seed: int,
         min_hops, _ = path_metrics(
             next_hops_from_weights(n, edge_index, np.ones(edge_index.shape[1])), delay_ms)
         hops, excess, rtt, changes = [], [], [], []
+        off = ~np.eye(n, dtype=bool)
         previous = None
         done = False
         while not done:
@@ -138,7 +135,6 @@ def play(policy_name: str, hold: int, topology: str, traffic: str, seed: int,
             excess.append(float(np.nansum(w * (h - min_hops))))
             rtt.append(float(np.nansum(w * (d + d.T))))
             if previous is not None:
-                off = ~np.eye(n, dtype=bool)
                 changes.append(float((table[off] != previous[off]).mean()))
             previous = table
             obs, _, terminated, truncated, info = env.step(action)

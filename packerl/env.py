@@ -36,7 +36,7 @@ import numpy as np
 import synnet
 from packerl.observation import build_observation
 from packerl.rewards import parse_reward, reward_of, step_metrics
-from packerl.routing import next_hops_from_weights
+from packerl.routing import ACTION_RELATIVE_TIE, next_hops_from_weights
 from packerl.sim import SimState, Simulator
 from packerl.sim.validation import (
     MAX_EDGES,
@@ -410,7 +410,7 @@ class PackeRLEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         applied = np.zeros(2 * self.max_edges, np.float32)
         applied[slots] = w
         self._candidate_weights = applied
-        return next_hops_from_weights(n, self.state.edge_index[:, slots], w)
+        return next_hops_from_weights(n, self.state.edge_index[:, slots], w, ACTION_RELATIVE_TIE)
 
     def _warn_degree(self, topology: synnet.Topology) -> None:
         if (self.action_type != "next_hop" or self.next_hop_encoding != "neighbor"

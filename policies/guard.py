@@ -93,7 +93,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from packerl.routing import next_hops_from_weights
+from packerl.routing import ACTION_RELATIVE_TIE, next_hops_from_weights
 from packerl.spaces import (
     EDGE_OBS_FEATURES,
     GLOBAL_OBS_FEATURES,
@@ -774,7 +774,8 @@ class Guard(Policy):
         fmt = wrapped.action_format
         if wrapped.action_type == "link_weights":
             _, slots, edge_index = graph_of(obs)
-            table = next_hops_from_weights(n, edge_index, fmt.to_weights(action)[slots])
+            table = next_hops_from_weights(n, edge_index, fmt.to_weights(action)[slots],
+                                           ACTION_RELATIVE_TIE)
             checks["links"] = {"ok": True}
             return checks, table, elapsed
         p = self.max_nodes

@@ -106,6 +106,12 @@ class EvalConfig:
         return ENV_IDS[(self.network_model, self.action_type)]
 
 
+def policy_action_type(policy_name: str, default: str = "next_hop") -> str:
+    """The env variant ``policy_name`` acts in: a trained model's own (the one it was trained
+    for, from its run description), else ``default``."""
+    return load_run(policy_name).action_type if is_learned_model(policy_name) else default
+
+
 # --------------------------------------------------------------------------------- workers
 
 
@@ -264,11 +270,10 @@ def evaluate(
                          f"{list(NETWORK_MODELS)}")
     if link_failures == "none":
         link_failures = None
-    if is_learned_model(policy_name):  # the env variant the model was trained for
-        action_type = load_run(policy_name).action_type
     config = EvalConfig(policy=policy_name, topology=topology, traffic=traffic, seed=int(seed),
                         link_failures=link_failures, episode_steps=int(episode_steps),
-                        step_ms=float(step_ms), action_type=action_type,
+                        step_ms=float(step_ms),
+                        action_type=policy_action_type(policy_name, action_type),
                         synnet_kwargs=dict(synnet_kwargs or {}), network_model=network_model)
     env = make_env(config)  # validates names and numbers before anything is written
     try:

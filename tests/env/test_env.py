@@ -184,6 +184,24 @@ def test_link_weights_and_next_hops_agree():
     b.close()
 
 
+def test_link_weight_near_ties_pick_the_same_next_hops_on_every_machine():
+    # equal weights tie many paths; a policy computing them in float32 on another CPU gets
+    # them a few ulps apart: the installed next hops must not depend on that
+    env = PackeRLLinkWeightsEnv(**SMALL, link_weights="raw")
+    obs, _ = env.reset(seed=4)
+    equal = np.ones(env.action_space.shape, np.float32)
+    want = env.next_hops_of(equal)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        ulps = rng.integers(-8, 9, equal.shape)
+        noisy = (equal * (1 + ulps * np.finfo(np.float32).eps)).astype(np.float32)
+        np.testing.assert_array_equal(env.next_hops_of(noisy), want)
+    heavy = equal.copy()  # a real difference in the weights still moves the next hops
+    heavy[0] = 10.0
+    assert not np.array_equal(env.next_hops_of(heavy), want)
+    env.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

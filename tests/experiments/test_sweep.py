@@ -303,6 +303,22 @@ def test_an_ablation_changes_only_what_it_says(name):
     assert set(ABLATIONS) == {p.stem for p in (sweeps / "ablations").glob("*.yaml")}
 
 
+def test_the_sigma_reproduction_continues_its_ablation_and_changes_only_sigma():
+    # repro_train_sigma's runs were started from the sigma ablation's checkpoints: that is a
+    # resume only while the two differ in nothing but the number of iterations
+    from pathlib import Path
+
+    sweeps = Path(__file__).parents[2] / "experiments" / "sweeps"
+    full = {t.trial_id: t for t in load_sweep(sweeps / "repro_train_sigma.yaml").trials()}
+    base = {t.trial_id: t for t in load_sweep(sweeps / "repro_train.yaml").trials()}
+    ablation = load_sweep(sweeps / "ablations" / "mslim_sigma_0.1.yaml").trials()
+    assert set(full) == {t.trial_id for t in ablation} == {i for i in base if "mslim" in i}
+    for trial in ablation:
+        assert full[trial.trial_id].train == {**trial.train, "iterations": 100}
+        assert full[trial.trial_id].train == {
+            **base[trial.trial_id].train, "policy_kwargs": {"log_std_init": -2.302585}}
+
+
 def _fake_trial(root, trial_id, policy, seed, goodput, delay):
     """A trial directory in the layout `packerl sweep` writes, with given episode values."""
     tdir = root / "trials" / trial_id
