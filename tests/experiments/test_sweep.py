@@ -319,6 +319,21 @@ def test_the_sigma_reproduction_continues_its_ablation_and_changes_only_sigma():
             **base[trial.trial_id].train, "policy_kwargs": {"log_std_init": -2.302585}}
 
 
+def test_the_sigma_grid_is_the_reproduction_grid_for_the_sigma_models():
+    from pathlib import Path
+
+    sweeps = Path(__file__).parents[2] / "experiments" / "sweeps"
+    grid, repro = load_sweep(sweeps / "repro_sigma.yaml"), load_sweep(sweeps / "repro.yaml")
+    trained = {t.trial_id: t for t in load_sweep(sweeps / "repro_train_sigma.yaml").trials()}
+    assert grid.evaluation == repro.evaluation and grid.reference == repro.reference
+    learned = [t for t in grid.trials() if t.policy == "mslim"]
+    assert {t.trial_id for t in learned} == set(trained)
+    for trial in learned:
+        assert trial.models_from == "repro_train_sigma"
+        assert trial.train == trained[trial.trial_id].train
+    assert {t.policy for t in grid.trials()} == {"eigrp_paper", "eigrp", "mslim"}
+
+
 def _fake_trial(root, trial_id, policy, seed, goodput, delay):
     """A trial directory in the layout `packerl sweep` writes, with given episode values."""
     tdir = root / "trials" / trial_id
