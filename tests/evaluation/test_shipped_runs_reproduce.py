@@ -14,24 +14,30 @@ from packerl.app.evaluate import EvalConfig, run_episode
 from packerl.app.results import EPISODE_METRICS, load_config, load_episodes
 
 ROOT = Path(__file__).resolve().parents[2]
-TRIALS = ROOT / "experiments" / "results" / "sweeps" / "repro_train" / "trials"
-#: finished trials (``DONE``) whose first committed evaluation episode is replayed
-SHIPPED = sorted(t.name for t in TRIALS.glob("*") if (t / "DONE").is_file())
+SWEEPS = ROOT / "experiments" / "results" / "sweeps"
+#: the training sweeps whose models are shipped: the paper's settings and the sigma deviation
+TRAINED = ("repro_train", "repro_train_sigma")
+#: finished trials (``DONE``), as sweep/trial, whose first committed evaluation episode is replayed
+SHIPPED = sorted(f"{sweep}/{t.name}" for sweep in TRAINED
+                 for t in (SWEEPS / sweep / "trials").glob("*") if (t / "DONE").is_file())
 #: timing columns: measured, not reproduced
 TIMING = {"inference_ms", "wall_s"}
 
 
 def test_there_are_shipped_runs():
-    assert {"fieldlines__nx-XS__flex__seed0", "mslim__nsfnet+geant2__flex__seed0"} <= set(SHIPPED)
+    assert {"repro_train/fieldlines__nx-XS__flex__seed0",
+            "repro_train/mslim__nsfnet+geant2__flex__seed0",
+            "repro_train_sigma/mslim__nsfnet+geant2__flex__seed0"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("trial", SHIPPED)
 def test_a_shipped_run_reproduces_its_committed_evaluation_episode(trial):
-    (evaluation,) = sorted((TRIALS / trial / "eval").glob("*/episodes.csv"))
+    sweep, trial_id = trial.split("/")
+    (evaluation,) = sorted((SWEEPS / sweep / "trials" / trial_id / "eval").glob("*/episodes.csv"))
     config = load_config(evaluation.parent)
     committed = load_episodes(evaluation.parent)[0]
     # the run directory as a fresh clone has it (the config records where it was trained)
-    run = TRIALS / trial / "train" / Path(config["policy"]).name
+    run = evaluation.parents[2] / "train" / Path(config["policy"]).name
     assert (run / "policy.json").is_file(), f"{run} is not a shipped run"
     known = {f.name for f in fields(EvalConfig)} - {"policy"}
     cfg = EvalConfig(policy=str(run), **{k: v for k, v in config.items() if k in known})
