@@ -69,7 +69,9 @@ class TrainConfig:
     episode_steps: int = 100
     """steps per episode (5 ms each)"""
     iterations: int = 100
-    """PPO iterations (100 x 16 episodes x 100 steps = 160,000 steps)"""
+    """PPO iterations (100 x 16 episodes x 100 steps = 160,000 steps; 0 saves the network as
+    initialised, untrained, with identity normalisation statistics: the control that shows
+    what training adds)"""
     episodes_per_iteration: int = 16
     """episodes collected per iteration"""
     n_envs: int = 4
@@ -128,7 +130,9 @@ class TrainConfig:
             raise ValueError(f"unknown policy {self.policy!r}; valid: {list(names('learned'))}")
         if self.update_threads is None:
             self.update_threads = os.cpu_count() or 1
-        for name in ("iterations", "episodes_per_iteration", "n_envs", "n_epochs",
+        if int(self.iterations) < 0:
+            raise ValueError(f"`iterations` must be >= 0, got {self.iterations}")
+        for name in ("episodes_per_iteration", "n_envs", "n_epochs",
                      "batch_size", "episode_steps", "stack", "eval_episodes", "torch_threads",
                      "update_threads"):
             if int(getattr(self, name)) < 1:
@@ -453,6 +457,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                         callback=_iteration_callback(config, run, stats, start, prior_seconds,
                                                      progress),
                         reset_num_timesteps=False, tb_log_name="ppo", progress_bar=False)
+        elif config.iterations == 0 and config.eval_every and not (run / "eval.csv").exists():
+            # the untrained control: its learning curve is one point, the level training starts at
+            _append_eval(run / "eval.csv", 0, 0,
+                         evaluate_model(model, config, stats, config.eval_episodes))
         model.save(run / "model.zip")
         save_stats(stats, run / "model_stats.pkl")
         record_digests(run, "model.zip")

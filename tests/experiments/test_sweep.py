@@ -287,6 +287,7 @@ ABLATIONS = {
     "fieldlines_no_normalization": {"iterations": 20, "normalize": False},
     "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
     "mslim_sigma_0.1": {"iterations": 30, "policy_kwargs": {"log_std_init": -2.302585}},
+    "untrained": {"iterations": 0},
 }
 
 
@@ -295,7 +296,7 @@ def test_an_ablation_changes_only_what_it_says(name):
     from pathlib import Path
 
     sweeps = Path(__file__).parents[2] / "experiments" / "sweeps"
-    trials = load_sweep(sweeps / "ablations" / f"{name}.yaml").trials()
+    trials = [t for t in load_sweep(sweeps / "ablations" / f"{name}.yaml").trials() if t.train]
     base = {t.trial_id: t for t in load_sweep(sweeps / "repro_train.yaml").trials()}
     assert trials
     for trial in trials:

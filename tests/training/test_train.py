@@ -170,3 +170,35 @@ def test_the_reference_evaluation_runs_the_periodic_evaluations_episodes(tmp_pat
         assert np.array_equal(other.demands, seen.demands) and len(seen.demands) > 0
     finally:
         plain.close()
+
+
+def test_zero_iterations_save_the_seeded_untrained_network_as_a_control(tmp_path):
+    import torch
+    from stable_baselines3 import PPO
+
+    from packerl.env import PackeRLEnv
+    from packerl.wrappers import load_stats
+    from policies.learned import LearnedPolicy
+
+    def params(run):
+        return PPO.load(run / "model.zip", device="cpu").policy.state_dict()
+
+    runs = [train(TrainConfig(policy="mslim", iterations=n, out=str(tmp_path / out), **TINY),
+                  progress=False) for n, out in ((0, "a"), (0, "b"), (1, "c"))]
+    untrained, again, trained = (params(r) for r in runs)
+    assert all(torch.equal(untrained[k], again[k]) for k in untrained)  # seeded initialisation
+    assert any(not torch.equal(untrained[k], trained[k]) for k in untrained)  # nothing learned
+    rows = (runs[0] / "eval.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("0,0,")  # the curve's starting level
+    assert not (runs[0] / "checkpoint.zip").exists()
+    stats = load_stats(runs[0] / "model_stats.pkl")
+    assert all(np.all(v.mean == 0) and np.all(v.var == 1) for v in stats.values())  # identity
+    env = PackeRLEnv(topology="nx-XS", traffic="udp_low", episode_steps=4,
+                     action_type="link_weights")
+    policy = LearnedPolicy.from_env(env, path=runs[0])
+    obs, _ = env.reset(seed=1)
+    policy.reset()
+    assert env.action_space.contains(policy.act(obs))
+    env.close()
+    with pytest.raises(ValueError, match="`iterations` must be >= 0"):
+        TrainConfig(iterations=-1)
