@@ -5,8 +5,11 @@ curve (:func:`policies.magnneto.train`).
 Re-running the same command resumes from the run directory's checkpoint until ``--episodes``
 are done. The report (``<run_dir>/curve.md`` and, unless ``--no-write``,
 ``experiments/results/<--results-name>.json/.md``, default ``train_magnneto``) gives, per
-block of episodes and per topology, the mean maximum LU of the initial random weights, of the final weights and the
-lowest reached, and the mean return (total MLU reduction), with the machine load.
+block of episodes and per topology, the mean maximum LU of the initial random weights, of the
+final weights and the lowest reached, and the mean return (total MLU reduction); per fifth of
+the run, the mean relative reduction (return / initial MLU), the first sign of learning across
+matrices; with several episodes per matrix, how often a matrix's last episodes beat its first
+(learning within a matrix); and the machine load.
 
 Usage::
 
@@ -58,6 +61,41 @@ def curve_table(curve: list[dict], block: int) -> str:
                            "return", "entropy"], rows)
 
 
+def relative_reduction(row: dict) -> float:
+    """An episode's return as a share of its random start's MLU."""
+    return row["return"] / row["initial_mlu"]
+
+
+def progress_table(curve: list[dict], parts: int = 5) -> str:
+    """Mean, min and max relative reduction per ``parts``-th of the run, and entropy per topology."""
+    topologies = sorted({r["topology"] for r in curve})
+    rows = []
+    for part in np.array_split(np.arange(len(curve)), parts):
+        rs = [curve[i] for i in part]
+        if not rs:
+            continue
+        reduction = [relative_reduction(r) for r in rs]
+        rows.append([f"{part[0]}..{part[-1]}", f"{100 * np.mean(reduction):.1f}%",
+                     f"{100 * np.min(reduction):.1f}%", f"{100 * np.max(reduction):.1f}%",
+                     *(f"{np.mean([r['entropy'] for r in rs if r['topology'] == t]):.3f}"
+                       if any(r["topology"] == t for r in rs) else "-" for t in topologies)])
+    return markdown_table(["episodes", "mean MLU reduction", "min", "max",
+                           *(f"entropy {t}" for t in topologies)], rows)
+
+
+def within_tm_sentence(curve: list[dict], episodes_per_tm: int, first: int = 10) -> str:
+    """How many matrices' last ``first`` episodes reduce the MLU more than their first ones."""
+    if episodes_per_tm < 2 * first:
+        return ""
+    blocks = [curve[i:i + episodes_per_tm]
+              for i in range(0, len(curve) - episodes_per_tm + 1, episodes_per_tm)]
+    gains = [np.mean([relative_reduction(r) for r in b[-first:]])
+             - np.mean([relative_reduction(r) for r in b[:first]]) for b in blocks]
+    return (f"Within a matrix: its last {first} episodes reduce the MLU more than its first "
+            f"{first} in {sum(g > 0 for g in gains)} of {len(blocks)} matrices (mean "
+            f"difference {100 * np.mean(gains):+.1f} points).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-dir", required=True, type=Path)
@@ -92,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         "torch thread). MLU = maximum link utilisation of the episode's TM in the fluid "
         "model (no capacity limit); return = initial - final MLU.",
         curve_table(curve, args.block),
+        "Per fifth of the run: mean relative MLU reduction (return / initial MLU) per "
+        "episode, its min and max, and the policy's mean entropy per topology.",
+        progress_table(curve),
+        *filter(None, [within_tm_sentence(curve, args.episodes_per_tm)]),
         load_sentence(load_start, load_end) + " " + other_work_sentence(cpu_start, cpu_end),
     ])
     (args.run_dir / "curve.md").write_text("# MAGNNETO learning curve\n\n" + body + "\n")
