@@ -287,6 +287,7 @@ ABLATIONS = {
     "fieldlines_no_normalization": {"iterations": 20, "normalize": False},
     "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
     "mslim_sigma_0.1": {"iterations": 30, "policy_kwargs": {"log_std_init": -2.302585}},
+    "mslim_traffic_tcp_high": {"iterations": 30, "traffic": "tcp_high"},
     "untrained": {"iterations": 0},
     "untrained_very_high": {"iterations": 0},
 }
@@ -298,10 +299,10 @@ def test_an_ablation_changes_only_what_it_says(name):
 
     sweeps = Path(__file__).parents[2] / "experiments" / "sweeps"
     trials = [t for t in load_sweep(sweeps / "ablations" / f"{name}.yaml").trials() if t.train]
-    base = {t.trial_id: t for t in load_sweep(sweeps / "repro_train.yaml").trials()}
+    base = {(t.policy, t.seed): t for t in load_sweep(sweeps / "repro_train.yaml").trials()}
     assert trials
     for trial in trials:
-        assert trial.train == {**base[trial.trial_id].train, **ABLATIONS[name]}
+        assert trial.train == {**base[trial.policy, trial.seed].train, **ABLATIONS[name]}
     assert set(ABLATIONS) == {p.stem for p in (sweeps / "ablations").glob("*.yaml")}
 
 
