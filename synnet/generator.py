@@ -88,7 +88,7 @@ def build_topology(
 
 
 def resolve_traffic(preset: str, overrides: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
-    """Resolve ``m_traffic``/``p_tcp`` from a traffic preset (drawing them for ``flex``) plus overrides."""
+    """Resolve ``m_traffic``/``p_tcp`` from a traffic preset (drawing them for the ``*flex`` presets) plus overrides."""
     if not isinstance(preset, str) or preset not in TRAFFIC_PRESETS:
         raise unknown_name_error("traffic preset", preset, TRAFFIC_PRESETS)
     out: dict[str, Any] = {"traffic_preset": preset}

@@ -8,7 +8,9 @@ from ``{ba, er, ws}``; ``ba`` only if ``N <= 50``): ``nx-XS`` (6-10 nodes), ``nx
 
 Traffic presets ``{udp,mixed,tcp}_{low,medium,high,very_high}``: ``p_tcp`` in {0, 0.5, 1},
 ``m_traffic`` in {0.25, 0.75, 1.5, 3.0}; ``flex`` draws ``p_tcp ~ U[0, 1]`` and
-``m_traffic ~ U[0.1, 4.0]`` per scenario.
+``m_traffic ~ U[0.1, 4.0]`` per scenario; ``{udp,mixed,tcp}_flex`` draw ``m_traffic`` as
+``flex`` does and keep the protocol mix fixed (for ablations of flex training: the same seed
+gives the same intensity as under ``flex``). :data:`DRAWN_TRAFFIC` names the drawn presets.
 
 Link-failure presets: ``None`` / ``"none"`` (no failures) and ``"weibull"``.
 
@@ -68,7 +70,14 @@ TRAFFIC_PRESETS: dict[str, dict[str, Any]] = {
 #: the grid presets' protocol mixes and intensities, in increasing TCP share and intensity
 TRAFFIC_PROTOCOLS: tuple[str, ...] = tuple(_PROTOCOLS)
 TRAFFIC_LEVELS: tuple[str, ...] = tuple(_LEVELS)
-TRAFFIC_PRESETS["flex"] = {"m_traffic": ("uniform", 0.1, 4.0), "p_tcp": ("uniform", 0.0, 1.0)}
+_FLEX_LEVEL = ("uniform", 0.1, 4.0)
+TRAFFIC_PRESETS["flex"] = {"m_traffic": _FLEX_LEVEL, "p_tcp": ("uniform", 0.0, 1.0)}
+# a point "draw" of p_tcp keeps the random stream of flex, so m_traffic is flex's for each seed
+TRAFFIC_PRESETS.update({f"{proto}_flex": {"m_traffic": _FLEX_LEVEL, "p_tcp": ("uniform", p, p)}
+                        for proto, p in _PROTOCOLS.items()})
+#: the traffic presets that draw their parameters per scenario
+DRAWN_TRAFFIC: frozenset[str] = frozenset(
+    name for name, spec in TRAFFIC_PRESETS.items() if any(isinstance(v, tuple) for v in spec.values()))
 
 LINK_FAILURE_PRESETS: dict[str, dict[str, float] | None] = {"none": None, "weibull": dict(FAILURE_DEFAULTS)}
 

@@ -46,6 +46,7 @@ from packerl.vector import PackeRLSB3VecEnv
 from packerl.wrappers import load_stats, paper_wrappers, save_stats
 from policies.registry import PolicyEntry, entry, names
 from policies.runs import describe, record_digests, write_description
+from synnet.presets import DRAWN_TRAFFIC
 
 
 #: reset seed of the first periodic-evaluation episode (episode i: EVAL_SEED + i)
@@ -63,7 +64,8 @@ class TrainConfig:
     topology: str = "nx-XS"
     """synnet topology preset of the training scenarios"""
     traffic: str = "flex"
-    """synnet traffic preset ("flex" draws intensity and TCP share per episode)"""
+    """synnet traffic preset ("flex" draws intensity and TCP share per episode; "tcp_flex" and
+    the like draw the intensity only)"""
     link_failures: str | None = None
     """None or 'weibull'"""
     episode_steps: int = 100
@@ -108,7 +110,8 @@ class TrainConfig:
     eval_episodes: int = 4
     """deterministic evaluation episodes (fixed seeds)"""
     eval_traffic: str | None = None
-    """traffic preset for evaluation (default: tcp_high for flex training, else the same)"""
+    """traffic preset for evaluation (default: tcp_high for the drawn presets such as flex,
+    else the same)"""
     seed: int = 0
     """seeds PPO, the environments' scenario draws and the simulators"""
     out: str = "runs"
@@ -157,7 +160,7 @@ class TrainConfig:
         if self.last_action is None:
             self.last_action = spec.observes_last_action
         if self.eval_traffic is None:
-            self.eval_traffic = "tcp_high" if self.traffic == "flex" else self.traffic
+            self.eval_traffic = "tcp_high" if self.traffic in DRAWN_TRAFFIC else self.traffic
 
     @property
     def entry(self) -> PolicyEntry:

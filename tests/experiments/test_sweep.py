@@ -288,6 +288,7 @@ ABLATIONS = {
     "mslim_lr_1e-3": {"iterations": 50, "learning_rate": 1e-3},
     "mslim_sigma_0.1": {"iterations": 30, "policy_kwargs": {"log_std_init": -2.302585}},
     "mslim_traffic_tcp_high": {"iterations": 30, "traffic": "tcp_high"},
+    "mslim_traffic_tcp_flex": {"iterations": 30, "traffic": "tcp_flex"},
     "untrained": {"iterations": 0},
     "untrained_very_high": {"iterations": 0},
 }

@@ -4,13 +4,14 @@
 import pytest
 
 import synnet
-from synnet.presets import OVERRIDE_SPECS
+from synnet.presets import DRAWN_TRAFFIC, OVERRIDE_SPECS
 
 
 def test_preset_tables():
     assert set(synnet.TOPOLOGY_PRESETS) == {"nx-XS", "nx-S", "nx-M", "nx-L", "nx-XL", "nx-XXL", "nsfnet", "geant2",
                                             "nsfnet+geant2"}
-    assert len(synnet.TRAFFIC_PRESETS) == 13
+    assert len(synnet.TRAFFIC_PRESETS) == 16
+    assert DRAWN_TRAFFIC == {"flex", "udp_flex", "mixed_flex", "tcp_flex"}
     assert synnet.TRAFFIC_PRESETS["mixed_medium"] == {"m_traffic": 0.75, "p_tcp": 0.5}
     assert synnet.TRAFFIC_PRESETS["udp_very_high"] == {"m_traffic": 3.0, "p_tcp": 0.0}
     assert synnet.TRAFFIC_PRESETS["tcp_low"] == {"m_traffic": 0.25, "p_tcp": 1.0}
@@ -20,7 +21,7 @@ def test_preset_tables():
 def test_traffic_presets_resolve(name):
     sc = synnet.generate("nx-XS", name, None, steps=2, seed=0)
     spec = synnet.TRAFFIC_PRESETS[name]
-    if name == "flex":
+    if name in DRAWN_TRAFFIC:
         assert 0.1 <= sc.params["m_traffic"] <= 4.0 and 0 <= sc.params["p_tcp"] <= 1
     else:
         assert sc.params["m_traffic"] == spec["m_traffic"] and sc.params["p_tcp"] == spec["p_tcp"]
@@ -29,6 +30,19 @@ def test_traffic_presets_resolve(name):
 def test_flex_draws_vary():
     vals = {synnet.generate("nx-XS", "flex", None, steps=1, seed=s).params["m_traffic"] for s in range(5)}
     assert len(vals) == 5
+
+
+@pytest.mark.parametrize(("name", "p_tcp"), [("udp_flex", 0.0), ("mixed_flex", 0.5),
+                                             ("tcp_flex", 1.0)])
+def test_protocol_flex_presets_draw_flex_intensities_with_a_fixed_mix(name, p_tcp):
+    for seed in range(4):
+        flex = synnet.generate("nx-XS", "flex", None, steps=20, seed=seed)
+        fixed = synnet.generate("nx-XS", name, None, steps=20, seed=seed)
+        assert fixed.params["m_traffic"] == flex.params["m_traffic"]
+        assert fixed.params["p_tcp"] == p_tcp
+        assert len(fixed.demands) > 0
+        if p_tcp in (0.0, 1.0):
+            assert (fixed.demands["is_tcp"] == bool(p_tcp)).all()
 
 
 def test_overrides_are_applied():

@@ -102,6 +102,14 @@ def test_bad_train_arguments():
     assert TrainConfig().update_threads >= 1  # default: every core, resolved when made
 
 
+@pytest.mark.parametrize(("traffic", "evaluated_on"), [
+    ("flex", "tcp_high"), ("tcp_flex", "tcp_high"), ("udp_flex", "tcp_high"),
+    ("udp_low", "udp_low")])
+def test_drawn_traffic_is_evaluated_on_tcp_high_by_default(traffic, evaluated_on):
+    assert TrainConfig(traffic=traffic).eval_traffic == evaluated_on
+    assert TrainConfig(traffic=traffic, eval_traffic="mixed_high").eval_traffic == "mixed_high"
+
+
 def test_a_model_trained_on_small_graphs_runs_on_larger_ones(tmp_path):
     from packerl.env import PackeRLEnv
     from policies.learned import LearnedPolicy
