@@ -289,6 +289,7 @@ ABLATIONS = {
     "mslim_sigma_0.1": {"iterations": 30, "policy_kwargs": {"log_std_init": -2.302585}},
     "mslim_traffic_tcp_high": {"iterations": 30, "traffic": "tcp_high"},
     "mslim_traffic_tcp_flex": {"iterations": 30, "traffic": "tcp_flex"},
+    "mslim_iterations_30": {"iterations": 30},
     "untrained": {"iterations": 0},
     "untrained_very_high": {"iterations": 0},
 }
