@@ -91,7 +91,6 @@ def _fmt(c: dict[str, float]) -> str:
 def tables(approaches: dict[str, list[dict[int, float]]], reference: list[dict[int, float]],
            reference_name: str, against: str | None, metric: str) -> tuple[str, dict[str, Any]]:
     """The markdown body and the JSON data of the comparison."""
-    n = len(next(iter(approaches.values())))
     shared = sorted(set.intersection(*(set(r) for runs in approaches.values()
                                        for r in runs + reference)))
     rows, data = [], {"metric": metric, "reference": reference_name, "episodes": shared,
@@ -113,12 +112,13 @@ def tables(approaches: dict[str, list[dict[int, float]]], reference: list[dict[i
         for name, runs in approaches.items():
             if name == against:
                 continue
-            pairs = paired(runs, approaches[against])
-            pooled = compare(runs, approaches[against])
+            k = min(len(runs), len(approaches[against]))
+            pairs = paired(runs[:k], approaches[against][:k])
+            pooled = compare(runs[:k], approaches[against][:k])
             higher = sum(p["ci_low"] > 1 for p in pairs)
             lower = sum(p["ci_high"] < 1 for p in pairs)
             prow.append([name, " / ".join(_fmt(p) for p in pairs), _fmt(pooled),
-                         f"{higher} higher, {lower} lower, {n - higher - lower} undecided"])
+                         f"{higher} higher, {lower} lower, {k - higher - lower} undecided"])
             data["approaches"][name]["vs_" + against] = {"per_seed": pairs, "pooled": pooled}
         body += (f"\n\nSeed by seed against `{against}` (run i / run i of {against}, the "
                  "same initial network when both come from seed i):\n\n"
@@ -151,12 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             if len(item) < 2:
                 raise UsageError(f"--approach {item[0]}: give a name and at least one run")
             approaches[item[0]] = [per_seed(Path(r), args.metric) for r in item[1:]]
-        sizes = {name: len(runs) for name, runs in approaches.items()}
         if args.against is not None and args.against not in approaches:
             raise UsageError(f"--against {args.against!r} is not an approach; give one of "
                              f"{list(approaches)}")
-        if args.against is not None and len(set(sizes.values())) > 1:
-            raise UsageError(f"seed-by-seed pairs need as many runs per approach: {sizes}")
         reference = [per_seed(Path(r), args.metric) for r in args.reference]
         if not set.intersection(*(set(r) for runs in approaches.values()
                                   for r in runs + reference)):
