@@ -22,7 +22,7 @@ Usage::
 
     python experiments/route_quality.py POLICY [POLICY ...] [--hold 1 10 100]
         [--reference eigrp_paper] [--topology nx-XS] [--traffic tcp_high] [--episodes 30]
-        [--seed 9001] [--workers 2] [--no-write]
+        [--seed 9001] [--workers 2] [--name route_quality] [--no-write]
 
 POLICY: a policy name or a trained run directory (as ``packerl evaluate --policy``). Holds
 apply to trained models only (the baselines' routing does not depend on the traffic).
@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=9001, help="first reset seed")
     parser.add_argument("--episode-steps", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--name", default="route_quality",
+                        help="results file stem (experiments/results/<name>.{md,json})")
     parser.add_argument("--no-write", action="store_true", help="do not write result files")
     args = parser.parse_args(argv)
     if args.episodes < 1 or args.workers < 1 or min(args.hold) < 1:
@@ -231,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             + markdown_table(header, table) + "\n\n" + load_sentence(load_start, load_end))
     print(body)
     if not args.no_write:
-        write_results("route_quality", "Route choice versus route changes", body,
+        write_results(args.name, "Route choice versus route changes", body,
                       {"topology": args.topology, "traffic": args.traffic,
                        "seeds": list(seeds), "reference": args.reference, "rows": rows,
                        "episodes": {f"{n}|{h}": v for (n, h), v in results.items()},
