@@ -403,6 +403,21 @@ def _iteration_callback(config: TrainConfig, run: Path, stats: dict, start: int,
     return IterationCallback()
 
 
+def new_model(config: TrainConfig, venv: Any, tensorboard_log: str | None = None) -> Any:
+    """A fresh SB3 PPO model with the run's settings on ``venv`` (``config.seed`` fixes the
+    initial network, whatever the traffic)."""
+    from stable_baselines3 import PPO
+
+    return PPO(
+        config.entry.load(), venv, learning_rate=config.learning_rate,
+        n_steps=config.steps_per_iteration // config.n_envs, batch_size=config.batch_size,
+        n_epochs=config.n_epochs, gamma=config.gamma, gae_lambda=config.gae_lambda,
+        clip_range=config.clip_range, clip_range_vf=config.clip_range_vf,
+        vf_coef=config.vf_coef, max_grad_norm=config.max_grad_norm,
+        policy_kwargs=config.policy_kwargs, tensorboard_log=tensorboard_log, seed=config.seed,
+        device="cpu", verbose=0)
+
+
 def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
     """Train (or resume) a run; returns the run directory. See the module docstring.
 
@@ -445,13 +460,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
             model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu",
                              tensorboard_log=tensorboard)
         else:
-            model = PPO(
-                config.entry.load(), venv, learning_rate=config.learning_rate,
-                n_steps=n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
-                gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
-                clip_range_vf=config.clip_range_vf, vf_coef=config.vf_coef,
-                max_grad_norm=config.max_grad_norm, policy_kwargs=config.policy_kwargs,
-                tensorboard_log=tensorboard, seed=config.seed, device="cpu", verbose=0)
+            model = new_model(config, venv, tensorboard_log=tensorboard)
         if start > 0:
             _reconcile_eval(run / "eval.csv", start, config, model, stats)
         remaining = max(0, config.iterations - start)

@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Does one PPO iteration's policy gradient point anywhere? Agreement of independent batches.
+
+Evidence for why PPO does not improve M-Slim (issue 12). A PPO iteration follows the gradient
+of its surrogate over one batch of rollouts (16 episodes of 100 steps in the paper). If that
+gradient is mostly noise, training is a random walk away from the initial network, and a good
+initial network (M-Slim's untrained one routes as classic EIGRP does) can only get worse. The
+test: collect ``K`` independent batches with the same, fixed policy and compare their
+gradients. Two estimates of one true gradient agree (positive cosine) as far as the signal
+exceeds the noise; pure noise gives cosines near 0. The null is measured, not assumed: the
+same batches with their advantages shuffled among the steps (advantage and action no longer
+belong together, so any agreement left comes from the network's structure, not from the
+rewards).
+
+The gradient is that of PPO's first minibatch step taken over the whole batch: at probability
+ratio 1 the clipped surrogate's gradient is the policy gradient ``-mean(A_norm * grad log pi)``
+with the batch's advantages normalised as SB3 does; only the actor's network parameters (not
+the exploration parameter, not the critic). The advantages are SB3's GAE with the run's
+critic, so an untrained critic leaves them close to the returns-to-go. The first ``--warmup``
+batches only fill the observation normalisation statistics (the policy acts on them), which
+are then frozen, so that every measured batch sees the same policy.
+
+Usage::
+
+    python experiments/gradient_agreement.py [--policy mslim] [--topology nsfnet+geant2]
+        [--traffic flex tcp_flex tcp_high] [--seed 0] [--batches 6] [--warmup 1]
+        [--episodes 16] [--episode-steps 100] [--n-envs 4] [--run RUN_DIR]
+        [--name gradient_agreement] [--no-write]
+
+``--run`` takes the network and statistics of a training run's checkpoint instead of the
+seed's initial network (``--warmup`` then defaults to 0). Writes
+``experiments/results/<name>.{md,json}`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from experiments._benchutil import load_sentence, markdown_table, write_results
+
+
+class UsageError(ValueError):
+    """Bad command-line input (printed as one line, exit status 2)."""
+
+
+def cosines(vectors: list[np.ndarray]) -> list[float]:
+    """Cosine similarity of every unordered pair of the vectors (0 for a zero vector)."""
+    out = []
+    for a, b in itertools.combinations(vectors, 2):
+        na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+        out.append(float(a @ b) / (na * nb) if na > 0 and nb > 0 else 0.0)
+    return out
+
+
+def mean_share(vectors: list[np.ndarray]) -> float:
+    """``|mean g|^2 / mean |g|^2``: 1 if the vectors agree, about ``1/K`` for independent
+    noise of equal size."""
+    stacked = np.stack(vectors)
+    total = float(np.mean(np.sum(stacked ** 2, axis=1)))
+    return float(np.sum(stacked.mean(axis=0) ** 2)) / total if total > 0 else 0.0
+
+
+def ordered_batch(model: Any) -> Any:
+    """The model's whole rollout buffer in SB3's flattened order (sample ``env * n_steps +
+    step``), not shuffled."""
+    buffer = model.rollout_buffer
+    next(buffer.get(batch_size=None))  # flattens the buffer in place
+    return buffer._get_samples(np.arange(buffer.buffer_size * buffer.n_envs))
+
+
+def time_in_episode(model: Any, episode_steps: int) -> np.ndarray:
+    """Step within its episode of every sample of :func:`ordered_batch` (episodes are whole
+    and of equal length, from the reset at the start of the batch)."""
+    buffer = model.rollout_buffer
+    return (np.arange(buffer.buffer_size * buffer.n_envs) % buffer.buffer_size) % episode_steps
+
+
+def shuffled_within(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A permutation of ``range(len(groups))`` that moves every index only within its group."""
+    order = np.arange(groups.size)
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        order[members] = rng.permutation(members)
+    return order
+
+
+def policy_gradient(model: Any, data: Any, order: np.ndarray | None = None) -> np.ndarray:
+    """The gradient of PPO's policy loss at ratio 1 over ``data`` (all of a batch), w.r.t. the
+    actor network's parameters (flattened, zeros for unused ones). ``order``: take sample i's
+    advantage from sample ``order[i]`` (the nulls)."""
+    import torch
+
+    adv = data.advantages
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    if order is not None:
+        adv = adv[torch.as_tensor(np.ascontiguousarray(order))]
+    params = [p for p in model.policy.actor.parameters() if p.requires_grad]
+    _, log_prob, _ = model.policy.evaluate_actions(data.observations, data.actions)
+    grads = torch.autograd.grad(-(adv * log_prob).mean(), params, allow_unused=True)
+    return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                      for p, g in zip(params, grads)]).double().numpy()
+
+
+def _collect(model: Any) -> dict[str, float]:
+    """One batch with the model's current policy into its rollout buffer (SB3's own loop)."""
+    model._last_obs = None
+    _, callback = model._setup_learn(model.n_steps * model.n_envs, None,
+                                     reset_num_timesteps=True, progress_bar=False)
+    callback.on_training_start(locals(), globals())
+    model.collect_rollouts(model.env, callback, model.rollout_buffer, model.n_steps)
+    returns = [float(ep["r"]) for ep in model.ep_info_buffer]
+    return {"episodes": len(returns), "return_mean": float(np.mean(returns)),
+            "return_std": float(np.std(returns))}
+
+
+def measure(config: Any, batches: int, warmup: int, run: Path | None,
+            seed: int) -> dict[str, Any]:
+    """Gradients of ``batches`` independent batches of one training configuration."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+    from tqdm import tqdm
+
+    from packerl.app.training import make_env, new_model
+    from packerl.vector import PackeRLSB3VecEnv
+    from packerl.wrappers import load_stats
+
+    torch.set_num_threads(1)
+    stats: dict = {}
+
+    def venv_of(update: bool) -> Any:
+        venv = VecMonitor(PackeRLSB3VecEnv(
+            [lambda: make_env(config, stats, update_stats=update)] * config.n_envs))
+        venv.seed(config.seed)
+        return venv
+
+    venv = venv_of(update=True)
+    if run is not None:
+        load_stats(run / "checkpoint_stats.pkl", stats)
+        model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu", tensorboard_log=None)
+    else:
+        model = new_model(config, venv)
+    try:
+        for _ in range(warmup):
+            _collect(model)
+    finally:
+        venv.close()
+    venv = venv_of(update=False)  # frozen statistics: every batch sees the same policy
+    model.set_env(venv)
+    venv.seed(config.seed + 7919)  # not the warm-up's scenarios
+    rng = np.random.default_rng(seed)
+    grads: list[np.ndarray] = []
+    nulls: dict[str, list[np.ndarray]] = {"shuffled": [], "shuffled_within_step": []}
+    rows = []
+    try:
+        for _ in tqdm(range(batches), desc=config.traffic, unit="batch", leave=False):
+            row = _collect(model)
+            data = ordered_batch(model)
+            steps = time_in_episode(model, config.episode_steps)
+            grads.append(policy_gradient(model, data))
+            nulls["shuffled"].append(policy_gradient(model, data, rng.permutation(steps.size)))
+            nulls["shuffled_within_step"].append(
+                policy_gradient(model, data, shuffled_within(steps, rng)))
+            row["grad_norm"] = float(np.linalg.norm(grads[-1]))
+            rows.append(row)
+    finally:
+        venv.close()
+    return {"batches": rows, "cosines": cosines(grads), "mean_share": mean_share(grads),
+            **{f"{k}_cosines": cosines(v) for k, v in nulls.items()},
+            **{f"{k}_mean_share": mean_share(v) for k, v in nulls.items()},
+            "parameters": int(grads[0].size)}
+
+
+def _stats(values: list[float]) -> str:
+    return f"{np.mean(values):+.3f} [{min(values):+.3f}, {max(values):+.3f}]"
+
+
+def tables(results: dict[str, dict[str, Any]], batches: int) -> str:
+    """Markdown: per configuration, the agreement of its batches' gradients and the nulls."""
+    rows = []
+    for name, r in results.items():
+        returns = [b["return_mean"] for b in r["batches"]]
+        sd = np.mean([b["return_std"] for b in r["batches"]])
+        rows.append([name, len(r["batches"]), r["batches"][0]["episodes"],
+                     f"{np.mean(returns):.2f} (sd over episodes {sd:.2f})",
+                     _stats(r["cosines"]), _stats(r["shuffled_within_step_cosines"]),
+                     _stats(r["shuffled_cosines"]), f"{r['mean_share']:.3f}",
+                     f"{r['shuffled_within_step_mean_share']:.3f}",
+                     f"{r['shuffled_mean_share']:.3f}"])
+    body = markdown_table(
+        ["configuration", "batches", "episodes per batch", "episode return, MB",
+         "cosine of batch gradients, mean [min, max]",
+         "null: advantages shuffled among the same step of all episodes",
+         "null: advantages shuffled", "|mean g|^2 / mean |g|^2",
+         "same, shuffled within step", "same, shuffled"], rows)
+    body += (f"\n\nPairs: {batches * (batches - 1) // 2} per configuration. Independent noise "
+             f"of equal size gives cosines near 0 and a mean share near 1/{batches} = "
+             f"{1 / batches:.3f}. Shuffling within a step keeps how advantages fall over an "
+             "episode (with an untrained critic they are close to the discounted returns-to-go)"
+             " and breaks only their tie to the actions taken.\n")
+    return body
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--policy", default="mslim")
+    parser.add_argument("--topology", default="nsfnet+geant2")
+    parser.add_argument("--traffic", nargs="+", default=["flex", "tcp_flex", "tcp_high"])
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed (initial network)")
+    parser.add_argument("--batches", type=int, default=6, help="measured batches (>= 2)")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="batches that only fill the normalisation statistics "
+                             "(default: 1; 0 with --run)")
+    parser.add_argument("--episodes", type=int, default=16, help="episodes per batch")
+    parser.add_argument("--episode-steps", type=int, default=100)
+    parser.add_argument("--n-envs", type=int, default=4)
+    parser.add_argument("--run", type=Path, default=None,
+                        help="a training run directory: measure at its checkpoint")
+    parser.add_argument("--name", default="gradient_agreement")
+    parser.add_argument("--no-write", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from packerl.app.training import TrainConfig
+    from synnet.presets import TRAFFIC_PRESETS
+
+    args = parse(argv)
+    try:
+        if args.batches < 2:
+            raise UsageError(f"--batches must be >= 2 to compare gradients, got {args.batches}")
+        warmup = args.warmup if args.warmup is not None else (0 if args.run else 1)
+        if warmup < 0:
+            raise UsageError(f"--warmup must be >= 0, got {warmup}")
+        if args.run is not None and not (args.run / "checkpoint.zip").is_file():
+            raise UsageError(f"{args.run}: no checkpoint.zip; give a training run directory")
+        try:
+            base = TrainConfig(policy=args.policy, topology=args.topology, seed=args.seed,
+                               episodes_per_iteration=args.episodes,
+                               episode_steps=args.episode_steps, n_envs=args.n_envs,
+                               batch_size=min(400, args.episodes * args.episode_steps),
+                               eval_every=0, iterations=0)
+            configs = {t: replace(base, traffic=t) for t in args.traffic}
+            unknown = [t for t in args.traffic if t not in TRAFFIC_PRESETS]
+            if unknown:
+                raise UsageError(f"unknown traffic preset(s) {unknown}; valid: "
+                                 f"{sorted(TRAFFIC_PRESETS)}")
+        except (ValueError, KeyError) as err:
+            raise UsageError(str(err)) from None
+    except UsageError as err:
+        print(f"gradient_agreement.py: error: {err}", file=sys.stderr)
+        return 2
+    load_start, t0 = list(os.getloadavg()), time.time()
+    results = {}
+    for traffic, config in configs.items():
+        results[f"{args.policy} {args.topology} {traffic}"] = measure(
+            config, args.batches, warmup, args.run, args.seed)
+    wall = time.time() - t0
+    body = tables(results, args.batches)
+    start = f"checkpoint of `{args.run}`" if args.run else f"seed {args.seed}'s initial network"
+    body = (f"Policy: {start}; {warmup} warm-up batch(es), then statistics frozen. "
+            f"Wall time {wall / 60:.1f} min. {load_sentence(load_start, list(os.getloadavg()))}"
+            f"\n\n{body}")
+    print(body)
+    if not args.no_write:
+        md, _ = write_results(args.name, "Agreement of PPO batch gradients", body,
+                              {"results": results, "wall_seconds": wall,
+                               "warmup": warmup, "run": str(args.run) if args.run else None})
+        print(f"wrote {md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
