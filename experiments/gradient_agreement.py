@@ -20,6 +20,11 @@ critic, so an untrained critic leaves them close to the returns-to-go. The first
 batches only fill the observation normalisation statistics (the policy acts on them), which
 are then frozen, so that every measured batch sees the same policy.
 
+Two measures: the cosine of whole batches' gradients (noisy: ``K`` batches give
+``K (K - 1) / 2`` dependent pairs), and, from every episode's share of its batch's gradient,
+the signal share of one episode's gradient (:func:`signal_and_noise`), which says how many
+episodes a batch needs before its gradient is more signal than noise.
+
 Usage::
 
     python experiments/gradient_agreement.py [--policy mslim] [--topology nsfnet+geant2]
@@ -72,16 +77,50 @@ def mean_share(vectors: list[np.ndarray]) -> float:
     return float(np.sum(stacked.mean(axis=0) ** 2)) / total if total > 0 else 0.0
 
 
-def ordered_batch(model: Any) -> Any:
-    """The model's whole rollout buffer in SB3's flattened order (sample ``env * n_steps +
-    step``), not shuffled."""
+def signal_and_noise(grads: np.ndarray, rng: np.random.Generator,
+                     resamples: int = 2000) -> dict[str, float]:
+    """How much of one episode's gradient is signal, from independent episodes' gradients.
+
+    With ``g_e = mu + noise_e``, the mean dot product of two different episodes' gradients
+    estimates ``|mu|^2`` (unbiased) and the mean squared norm ``|mu|^2 + E|noise|^2``. Their
+    ratio is the signal share of one episode's gradient; a batch of ``n`` episodes has signal
+    share ``n s / (n s + 1 - s)``, so ``(1 - s) / s`` episodes make a batch gradient whose
+    signal equals its noise. The 95% CI comes from a bootstrap over the episodes (pairs of
+    the same drawn episode excluded).
+
+    Args:
+        grads: (episodes, parameters), the episodes independent and of one policy.
+        rng: for the bootstrap.
+        resamples: bootstrap resamples.
+    """
+    n = grads.shape[0]
+    gram = grads @ grads.T
+    diag = np.diag(gram)
+
+    def share(idx: np.ndarray) -> float:
+        sub = gram[np.ix_(idx, idx)]
+        other = idx[:, None] != idx[None, :]
+        total = float(diag[idx].mean())
+        return float(sub[other].mean()) / total if total > 0 else 0.0
+
+    point = share(np.arange(n))
+    boot = [share(rng.integers(0, n, n)) for _ in range(resamples)]
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return {"share": point, "share_ci_low": float(lo), "share_ci_high": float(hi),
+            "episodes_for_equal_signal": (1 - point) / point if point > 0 else float("inf"),
+            "episodes": int(n)}
+
+
+def _flatten(model: Any) -> int:
+    """Flatten the model's full rollout buffer in place (SB3's order: sample ``env * n_steps
+    + step``); returns the number of samples."""
     buffer = model.rollout_buffer
-    next(buffer.get(batch_size=None))  # flattens the buffer in place
-    return buffer._get_samples(np.arange(buffer.buffer_size * buffer.n_envs))
+    next(buffer.get(batch_size=None))
+    return buffer.buffer_size * buffer.n_envs
 
 
 def time_in_episode(model: Any, episode_steps: int) -> np.ndarray:
-    """Step within its episode of every sample of :func:`ordered_batch` (episodes are whole
+    """Step within its episode of every sample of the flattened buffer (episodes are whole
     and of equal length, from the reset at the start of the batch)."""
     buffer = model.rollout_buffer
     return (np.arange(buffer.buffer_size * buffer.n_envs) % buffer.buffer_size) % episode_steps
@@ -96,21 +135,33 @@ def shuffled_within(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order
 
 
-def policy_gradient(model: Any, data: Any, order: np.ndarray | None = None) -> np.ndarray:
-    """The gradient of PPO's policy loss at ratio 1 over ``data`` (all of a batch), w.r.t. the
-    actor network's parameters (flattened, zeros for unused ones). ``order``: take sample i's
-    advantage from sample ``order[i]`` (the nulls)."""
+def episode_gradients(model: Any, episode_steps: int,
+                      order: np.ndarray | None = None) -> np.ndarray:
+    """(episodes, parameters): every episode's share of the gradient of PPO's policy loss at
+    probability ratio 1 over the model's whole rollout buffer; the rows sum to that batch
+    gradient, ``-grad mean(A_norm * log pi)`` with the batch's advantages normalised as SB3
+    does, w.r.t. the actor network's parameters (flattened, zeros for unused ones; not the
+    exploration parameter, not the critic). ``order``: take sample i's advantage from sample
+    ``order[i]`` (the nulls)."""
     import torch
 
-    adv = data.advantages
+    n = _flatten(model)
+    buffer = model.rollout_buffer
+    adv = torch.as_tensor(buffer.advantages.reshape(-1))
     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     if order is not None:
         adv = adv[torch.as_tensor(np.ascontiguousarray(order))]
     params = [p for p in model.policy.actor.parameters() if p.requires_grad]
-    _, log_prob, _ = model.policy.evaluate_actions(data.observations, data.actions)
-    grads = torch.autograd.grad(-(adv * log_prob).mean(), params, allow_unused=True)
-    return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
-                      for p, g in zip(params, grads)]).double().numpy()
+    rows = []
+    for start in range(0, n, episode_steps):
+        idx = np.arange(start, start + episode_steps)
+        data = buffer._get_samples(idx)
+        _, log_prob, _ = model.policy.evaluate_actions(data.observations, data.actions)
+        loss = -(adv[torch.as_tensor(idx)].to(log_prob.dtype) * log_prob).sum() / n
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        rows.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                               for p, g in zip(params, grads)]).double().numpy())
+    return np.stack(rows)
 
 
 def _collect(model: Any) -> dict[str, float]:
@@ -161,55 +212,75 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     model.set_env(venv)
     venv.seed(config.seed + 7919)  # not the warm-up's scenarios
     rng = np.random.default_rng(seed)
-    grads: list[np.ndarray] = []
-    nulls: dict[str, list[np.ndarray]] = {"shuffled": [], "shuffled_within_step": []}
+    kinds = ("real", "shuffled_within_step", "shuffled")
+    per_episode: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
+    batch: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
     rows = []
     try:
         for _ in tqdm(range(batches), desc=config.traffic, unit="batch", leave=False):
             row = _collect(model)
-            data = ordered_batch(model)
             steps = time_in_episode(model, config.episode_steps)
-            grads.append(policy_gradient(model, data))
-            nulls["shuffled"].append(policy_gradient(model, data, rng.permutation(steps.size)))
-            nulls["shuffled_within_step"].append(
-                policy_gradient(model, data, shuffled_within(steps, rng)))
-            row["grad_norm"] = float(np.linalg.norm(grads[-1]))
+            orders = {"real": None, "shuffled_within_step": shuffled_within(steps, rng),
+                      "shuffled": rng.permutation(steps.size)}
+            for kind, order in orders.items():
+                g = episode_gradients(model, config.episode_steps, order)
+                per_episode[kind].append(g)
+                batch[kind].append(g.sum(axis=0))
+            row["grad_norm"] = float(np.linalg.norm(batch["real"][-1]))
             rows.append(row)
     finally:
         venv.close()
-    return {"batches": rows, "cosines": cosines(grads), "mean_share": mean_share(grads),
-            **{f"{k}_cosines": cosines(v) for k, v in nulls.items()},
-            **{f"{k}_mean_share": mean_share(v) for k, v in nulls.items()},
-            "parameters": int(grads[0].size)}
+    out: dict[str, Any] = {"batches": rows, "parameters": int(batch["real"][0].size)}
+    for kind in kinds:
+        out[kind] = {"cosines": cosines(batch[kind]), "mean_share": mean_share(batch[kind]),
+                     **signal_and_noise(np.concatenate(per_episode[kind]), rng)}
+    return out
 
 
 def _stats(values: list[float]) -> str:
     return f"{np.mean(values):+.3f} [{min(values):+.3f}, {max(values):+.3f}]"
 
 
+def _share(r: dict[str, Any]) -> str:
+    return f"{r['share']:+.4f} (CI {r['share_ci_low']:+.4f} to {r['share_ci_high']:+.4f})"
+
+
+def _needed(r: dict[str, Any]) -> str:
+    if r["share_ci_low"] <= 0:
+        return "no signal detected"
+    hi = (1 - r["share_ci_low"]) / r["share_ci_low"]
+    lo = (1 - r["share_ci_high"]) / r["share_ci_high"]
+    return f"{r['episodes_for_equal_signal']:.0f} ({lo:.0f}-{hi:.0f})"
+
+
 def tables(results: dict[str, dict[str, Any]], batches: int) -> str:
-    """Markdown: per configuration, the agreement of its batches' gradients and the nulls."""
-    rows = []
+    """Markdown: per configuration, the agreement of its gradients and the nulls'."""
+    rows, batch_rows = [], []
     for name, r in results.items():
         returns = [b["return_mean"] for b in r["batches"]]
         sd = np.mean([b["return_std"] for b in r["batches"]])
-        rows.append([name, len(r["batches"]), r["batches"][0]["episodes"],
-                     f"{np.mean(returns):.2f} (sd over episodes {sd:.2f})",
-                     _stats(r["cosines"]), _stats(r["shuffled_within_step_cosines"]),
-                     _stats(r["shuffled_cosines"]), f"{r['mean_share']:.3f}",
-                     f"{r['shuffled_within_step_mean_share']:.3f}",
-                     f"{r['shuffled_mean_share']:.3f}"])
+        real, within, shuffled = r["real"], r["shuffled_within_step"], r["shuffled"]
+        rows.append([name, real["episodes"], f"{np.mean(returns):.2f} (sd {sd:.2f})",
+                     _share(real), _needed(real), _share(within), _share(shuffled)])
+        batch_rows.append([name, _stats(real["cosines"]), _stats(within["cosines"]),
+                           _stats(shuffled["cosines"]), f"{real['mean_share']:.3f}",
+                           f"{within['mean_share']:.3f}", f"{shuffled['mean_share']:.3f}"])
     body = markdown_table(
-        ["configuration", "batches", "episodes per batch", "episode return, MB",
-         "cosine of batch gradients, mean [min, max]",
-         "null: advantages shuffled among the same step of all episodes",
-         "null: advantages shuffled", "|mean g|^2 / mean |g|^2",
-         "same, shuffled within step", "same, shuffled"], rows)
-    body += (f"\n\nPairs: {batches * (batches - 1) // 2} per configuration. Independent noise "
-             f"of equal size gives cosines near 0 and a mean share near 1/{batches} = "
-             f"{1 / batches:.3f}. Shuffling within a step keeps how advantages fall over an "
-             "episode (with an untrained critic they are close to the discounted returns-to-go)"
-             " and breaks only their tie to the actions taken.\n")
+        ["configuration", "episodes", "episode return, MB (sd over episodes)",
+         "signal share of one episode's gradient", "episodes per batch for signal = noise",
+         "null: advantages shuffled within each step", "null: advantages shuffled"], rows)
+    body += ("\n\nThe signal share is the mean dot product of two different episodes' "
+             "gradients over their mean squared norm (0: noise only; 95% CI by a bootstrap over "
+             "episodes). The paper's batch is 16 episodes. Shuffling within a step keeps how "
+             "advantages fall over an episode (with an untrained critic they are close to the "
+             "discounted returns-to-go) and breaks only their tie to the actions taken.\n\n")
+    body += f"Whole batches ({batches}, i.e. {batches * (batches - 1) // 2} pairs each):\n\n"
+    body += markdown_table(
+        ["configuration", "cosine of batch gradients, mean [min, max]",
+         "null: shuffled within each step", "null: shuffled", "|mean g|^2 / mean |g|^2",
+         "same, shuffled within step", "same, shuffled"], batch_rows)
+    body += (f"\n\nIndependent noise of equal size gives cosines near 0 and a mean share near "
+             f"1/{batches} = {1 / batches:.3f}.\n")
     return body
 
 

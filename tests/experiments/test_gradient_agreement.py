@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.gradient_agreement import (
-    _collect, cosines, main, mean_share, ordered_batch, policy_gradient, shuffled_within,
+    _collect, cosines, episode_gradients, main, mean_share, shuffled_within, signal_and_noise,
     time_in_episode)
 
 
@@ -23,6 +23,19 @@ def test_cosines_and_mean_share_of_known_vectors():
     assert mean_share([a, -a]) == pytest.approx(0.0)
 
 
+def test_signal_share_is_one_for_a_common_gradient_and_near_zero_for_noise():
+    rng = np.random.default_rng(0)
+    common = np.tile(rng.normal(size=50), (40, 1))
+    assert signal_and_noise(common, rng)["share"] == pytest.approx(1.0)
+    noise = signal_and_noise(rng.normal(size=(40, 50)), rng, resamples=500)
+    assert noise["share_ci_low"] < 0 < noise["share_ci_high"] and abs(noise["share"]) < 0.05
+    # signal with noise 9x its size per episode: share 1/10, 9 episodes for signal = noise
+    mixed = rng.normal(size=50) + rng.normal(size=(4000, 50)) * 3
+    r = signal_and_noise(mixed / 1.0, rng, resamples=20)
+    assert r["share"] == pytest.approx(0.1, abs=0.02)
+    assert r["episodes_for_equal_signal"] == pytest.approx(9, rel=0.25)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.integers(0, 2**32 - 1))
 def test_shuffling_within_groups_is_a_permutation_that_keeps_every_group(groups, seed):
@@ -32,7 +45,9 @@ def test_shuffling_within_groups_is_a_permutation_that_keeps_every_group(groups,
     assert np.array_equal(groups[order], groups)
 
 
-def test_batches_follow_the_buffer_order_and_a_batch_gives_one_gradient():
+def test_episode_gradients_follow_the_buffer_order_and_sum_to_the_batch_gradient():
+    import torch
+
     from packerl.app.training import TrainConfig, make_env, new_model
     from packerl.vector import PackeRLSB3VecEnv
     from stable_baselines3.common.vec_env import VecMonitor
@@ -48,16 +63,29 @@ def test_batches_follow_the_buffer_order_and_a_batch_gives_one_gradient():
     finally:
         venv.close()
     assert row["episodes"] == config.episodes_per_iteration
-    data = ordered_batch(model)
     steps = time_in_episode(model, config.episode_steps)
-    starts = model.rollout_buffer.swap_and_flatten(model.rollout_buffer.episode_starts)
-    assert np.array_equal(steps == 0, starts.reshape(-1) == 1)  # the order assumed
-    grad = policy_gradient(model, data)
-    assert grad.shape == (sum(p.numel() for p in model.policy.actor.parameters()),)
-    assert np.isfinite(grad).all() and np.linalg.norm(grad) > 0
-    assert np.array_equal(policy_gradient(model, data, np.arange(steps.size)), grad)
-    # advantages tied to other actions give another gradient
-    assert not np.allclose(policy_gradient(model, data, np.arange(steps.size)[::-1]), grad)
+    grads = episode_gradients(model, config.episode_steps)
+    buffer = model.rollout_buffer  # flattened now: the order assumed
+    starts = buffer.swap_and_flatten(buffer.episode_starts).reshape(-1)
+    assert np.array_equal(steps == 0, starts == 1)
+    n_params = sum(p.numel() for p in model.policy.actor.parameters())
+    assert grads.shape == (config.episodes_per_iteration, n_params)
+    assert np.isfinite(grads).all() and (np.linalg.norm(grads, axis=1) > 0).all()
+    # the rows sum to the batch gradient of PPO's policy loss at ratio 1
+    data = buffer._get_samples(np.arange(steps.size))
+    adv = data.advantages
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    _, log_prob, _ = model.policy.evaluate_actions(data.observations, data.actions)
+    params = list(model.policy.actor.parameters())
+    batch = torch.autograd.grad(-(adv * log_prob).mean(), params, allow_unused=True)
+    batch = torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                       for p, g in zip(params, batch)]).double().numpy()
+    np.testing.assert_allclose(grads.sum(axis=0), batch, rtol=1e-4, atol=1e-7)
+    assert np.array_equal(episode_gradients(model, config.episode_steps,
+                                            np.arange(steps.size)), grads)
+    # advantages tied to other actions give other gradients
+    assert not np.allclose(episode_gradients(model, config.episode_steps,
+                                             np.arange(steps.size)[::-1]), grads)
 
 
 def test_bad_usage_exits_2_with_one_line(capsys, tmp_path):
