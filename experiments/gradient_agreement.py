@@ -246,8 +246,9 @@ def _share(r: dict[str, Any]) -> str:
 
 
 def _needed(r: dict[str, Any]) -> str:
-    if r["share_ci_low"] <= 0:
-        return "no signal detected"
+    if r["share_ci_low"] <= 0:  # the CI's upper end still bounds the batch size needed
+        bound = (1 - r["share_ci_high"]) / r["share_ci_high"] if r["share_ci_high"] > 0 else 0
+        return f"no signal detected (at least {bound:.0f})"
     hi = (1 - r["share_ci_low"]) / r["share_ci_low"]
     lo = (1 - r["share_ci_high"]) / r["share_ci_high"]
     return f"{r['episodes_for_equal_signal']:.0f} ({lo:.0f}-{hi:.0f})"
