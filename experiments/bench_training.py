@@ -12,6 +12,12 @@ timing SB3's calls in this process:
 - update: ``PPO.train`` (n_epochs over the rollout);
 - bookkeeping: everything else (checkpoint, statistics, setup), per iteration.
 
+Core utilisation is the CPU time of this process and of its simulator processes (each
+episode's simulator is a child process, reaped at the episode's end, so ``getrusage``
+counts it) over the run's wall time times the machine's cores: what is left below 1 is
+time when a core was idle (or busy with other work), e.g. while simulators wait for the
+slowest of a lockstep step.
+
 The configurations differ in the simulators stepped concurrently (``n_envs``) and the PyTorch
 threads of the update (``update_threads``; rollouts always use 1). Projected hours = the
 paper's 160,000 training steps at the measured steps per second. Run: ``.venv/bin/python experiments/bench_training.py`` (10-20 minutes on 2
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -79,12 +86,13 @@ def measure(policy: str, iterations: int, n_envs: int, update_threads: int | Non
         config = TrainConfig(policy=policy, iterations=iterations, eval_every=0, out=out,
                              n_envs=n_envs, update_threads=update_threads,
                              episodes_per_iteration=episodes, **scenario)
-        t0 = time.perf_counter()
+        cpu0, t0 = _cpu_seconds(), time.perf_counter()
         with timed(PackeRLSB3VecEnv, ("step_async", "step_wait"), times, "simulation"), \
                 timed(PPO, ("collect_rollouts",), times, "rollout"), \
                 timed(PPO, ("train",), times, "update"):
             train(config, progress=False)
         wall = time.perf_counter() - t0
+        cpu = {k: v - cpu0[k] for k, v in _cpu_seconds().items()}
     per = {k: v / iterations for k, v in times.items()}
     per["inference_and_buffer"] = per["rollout"] - per["simulation"]
     per["bookkeeping"] = wall / iterations - per["rollout"] - per["update"]
@@ -93,9 +101,19 @@ def measure(policy: str, iterations: int, n_envs: int, update_threads: int | Non
             "n_envs": n_envs, "update_threads": config.update_threads,
             "iterations": iterations, "steps_per_iteration": config.steps_per_iteration,
             "seconds_per_iteration": per,
+            "cpu_seconds_per_iteration": {k: v / iterations for k, v in cpu.items()},
+            "core_utilisation": (cpu["self"] + cpu["simulators"]) / (wall * (os.cpu_count() or 1)),
             "steps_per_second": config.steps_per_iteration / per["iteration"],
             "projected_hours_160k_steps": PAPER_STEPS / (config.steps_per_iteration /
                                                          per["iteration"]) / 3600}
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds so far of this process and of its reaped children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"self": own.ru_utime + own.ru_stime,
+            "simulators": children.ru_utime + children.ru_stime}
 
 
 def parse_config(text: str) -> tuple[int, int | None]:
@@ -133,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([r["policy"], f"{r['topology']} / {r['traffic']}", r["n_envs"],
                      r["update_threads"], f"{per['iteration']:.1f}",
                      *(f"{per[p]:.1f} ({100 * per[p] / per['iteration']:.0f}%)" for p in parts),
+                     f"{r['cpu_seconds_per_iteration']['simulators']:.1f}",
+                     f"{r['cpu_seconds_per_iteration']['self']:.1f}",
+                     f"{r['core_utilisation']:.2f}",
                      f"{r['steps_per_second']:.1f}", f"{r['projected_hours_160k_steps']:.2f}"])
     base = {r["policy"]: r for r in runs if (r["n_envs"], r["update_threads"]) == (2, 1)}
     ratios = [f"- {r['policy']}, n_envs={r['n_envs']}, update_threads={r['update_threads']}: "
@@ -146,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "simulators' first resets).", "",
         markdown_table(["policy", "scenario", "n_envs", "update threads", "s / iteration",
                         "simulation s", "inference + buffer s", "update s", "bookkeeping s",
+                        "simulator CPU s", "trainer CPU s", "core utilisation",
                         "env steps/s", "hours for 160,000 steps"], rows), "",
         *(["Speed-up against n_envs=2 with a 1-thread update (same run, same machine):", "",
            *ratios] if ratios else [])])

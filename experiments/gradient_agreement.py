@@ -25,12 +25,20 @@ Two measures: the cosine of whole batches' gradients (noisy: ``K`` batches give
 the signal share of one episode's gradient (:func:`signal_and_noise`), which says how many
 episodes a batch needs before its gradient is more signal than noise.
 
+``--paired`` asks where the noise comes from. Environments 2k and 2k+1 then draw the same
+scenarios (traffic and simulator seed), so the pair's returns differ only by the actions
+sampled; a pair's paired advantage (each step's discounted return-to-go minus the partner's)
+cancels the traffic draw, which no critic can predict from the observation alone. If the
+gradient with paired advantages agrees across pairs where the GAE gradient does not, the
+noise is the scenario's and a paired baseline would let PPO learn; if not, it is the
+routing's own (the actions' effect on the return is too small to see in 100 steps).
+
 Usage::
 
     python experiments/gradient_agreement.py [--policy mslim] [--topology nsfnet+geant2]
         [--traffic flex tcp_flex tcp_high] [--seed 0] [--batches 6] [--warmup 1]
         [--episodes 16] [--episode-steps 100] [--n-envs 4] [--run RUN_DIR]
-        [--name gradient_agreement] [--no-write]
+        [--paired] [--name gradient_agreement] [--no-write]
 
 ``--run`` takes the network and statistics of a training run's checkpoint instead of the
 seed's initial network (``--warmup`` then defaults to 0). Writes
@@ -135,19 +143,20 @@ def shuffled_within(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order
 
 
-def episode_gradients(model: Any, episode_steps: int,
-                      order: np.ndarray | None = None) -> np.ndarray:
+def episode_gradients(model: Any, episode_steps: int, order: np.ndarray | None = None,
+                      advantages: np.ndarray | None = None) -> np.ndarray:
     """(episodes, parameters): every episode's share of the gradient of PPO's policy loss at
     probability ratio 1 over the model's whole rollout buffer; the rows sum to that batch
     gradient, ``-grad mean(A_norm * log pi)`` with the batch's advantages normalised as SB3
     does, w.r.t. the actor network's parameters (flattened, zeros for unused ones; not the
     exploration parameter, not the critic). ``order``: take sample i's advantage from sample
-    ``order[i]`` (the nulls)."""
+    ``order[i]`` (the nulls). ``advantages``: use these (flattened buffer order) instead of
+    the buffer's GAE advantages."""
     import torch
 
     n = _flatten(model)
     buffer = model.rollout_buffer
-    adv = torch.as_tensor(buffer.advantages.reshape(-1))
+    adv = torch.as_tensor(buffer.advantages.reshape(-1) if advantages is None else advantages)
     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     if order is not None:
         adv = adv[torch.as_tensor(np.ascontiguousarray(order))]
@@ -164,6 +173,40 @@ def episode_gradients(model: Any, episode_steps: int,
     return np.stack(rows)
 
 
+def returns_to_go(rewards: np.ndarray, gamma: float, episode_steps: int) -> np.ndarray:
+    """Discounted returns-to-go of a (steps, envs) reward array whose episodes are whole,
+    of ``episode_steps`` steps each and start at step 0."""
+    out = np.zeros_like(rewards, dtype=np.float64)
+    following = np.zeros(rewards.shape[1])
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        if (t + 1) % episode_steps == 0:
+            following = np.zeros(rewards.shape[1])
+        following = rewards[t] + gamma * following
+        out[t] = following
+    return out
+
+
+def paired_advantages(rewards: np.ndarray, gamma: float, episode_steps: int) -> np.ndarray:
+    """Advantages of a batch whose environments come in pairs (0, 1), (2, 3), ... that see the
+    same scenarios: each step's return-to-go minus the partner's at the same step, halved.
+    The scenario's own effect on the return (its traffic draw) cancels; what is left is the
+    difference the two sampled policies' actions made. Flattened in SB3's buffer order
+    (sample ``env * steps + step``)."""
+    if rewards.shape[1] % 2:
+        raise ValueError(f"paired advantages need an even number of environments, "
+                         f"got {rewards.shape[1]}")
+    g = returns_to_go(rewards, gamma, episode_steps)
+    partner = np.arange(rewards.shape[1]) ^ 1
+    return ((g - g[:, partner]) / 2).T.reshape(-1)
+
+
+def pair_units(rows: np.ndarray, n_envs: int) -> np.ndarray:
+    """Sum the episode rows of :func:`episode_gradients` pair by pair (env 2k's episode j with
+    env 2k+1's episode j): the independent units of a paired batch."""
+    per_env = rows.reshape(n_envs, -1, rows.shape[1])
+    return per_env[0::2].reshape(-1, rows.shape[1]) + per_env[1::2].reshape(-1, rows.shape[1])
+
+
 def _collect(model: Any) -> dict[str, float]:
     """One batch with the model's current policy into its rollout buffer (SB3's own loop)."""
     model._last_obs = None
@@ -176,9 +219,21 @@ def _collect(model: Any) -> dict[str, float]:
             "return_std": float(np.std(returns))}
 
 
+def seed_pairs(venv: Any, seed: int) -> None:
+    """Seed a (monitored) PackeRL SB3 vector env so that environments 2k and 2k+1 draw the
+    same scenarios, episode after episode (scenario and simulator seed come from each
+    environment's own generator); the pairs differ only by the actions sampled."""
+    inner = getattr(venv, "venv", venv)
+    inner._seeds = [seed + i // 2 for i in range(inner.num_envs)]
+
+
 def measure(config: Any, batches: int, warmup: int, run: Path | None,
-            seed: int) -> dict[str, Any]:
-    """Gradients of ``batches`` independent batches of one training configuration."""
+            seed: int, paired: bool = False) -> dict[str, Any]:
+    """Gradients of ``batches`` independent batches of one training configuration.
+
+    ``paired``: environments come in pairs that see the same scenarios; besides SB3's GAE
+    advantages the gradients are then measured with :func:`paired_advantages` (and its
+    within-step null), every measure over the pairs as units."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
@@ -211,8 +266,11 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     venv = venv_of(update=False)  # frozen statistics: every batch sees the same policy
     model.set_env(venv)
     venv.seed(config.seed + 7919)  # not the warm-up's scenarios
+    if paired:
+        seed_pairs(venv, config.seed + 7919)
     rng = np.random.default_rng(seed)
-    kinds = ("real", "shuffled_within_step", "shuffled")
+    kinds = ("real", "shuffled_within_step", "shuffled") + (
+        ("paired", "paired_shuffled_within_step") if paired else ())
     per_episode: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
     batch: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
     rows = []
@@ -222,8 +280,17 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
             steps = time_in_episode(model, config.episode_steps)
             orders = {"real": None, "shuffled_within_step": shuffled_within(steps, rng),
                       "shuffled": rng.permutation(steps.size)}
+            advantages = dict.fromkeys(orders)
+            if paired:
+                pa = paired_advantages(model.rollout_buffer.rewards, config.gamma,
+                                       config.episode_steps)
+                orders |= {"paired": None,
+                           "paired_shuffled_within_step": shuffled_within(steps, rng)}
+                advantages |= {"paired": pa, "paired_shuffled_within_step": pa}
             for kind, order in orders.items():
-                g = episode_gradients(model, config.episode_steps, order)
+                g = episode_gradients(model, config.episode_steps, order, advantages[kind])
+                if paired:
+                    g = pair_units(g, config.n_envs)
                 per_episode[kind].append(g)
                 batch[kind].append(g.sum(axis=0))
             row["grad_norm"] = float(np.linalg.norm(batch["real"][-1]))
@@ -245,24 +312,31 @@ def _share(r: dict[str, Any]) -> str:
     return f"{r['share']:+.4f} (CI {r['share_ci_low']:+.4f} to {r['share_ci_high']:+.4f})"
 
 
-def _needed(r: dict[str, Any]) -> str:
+def _needed(r: dict[str, Any], per_unit: int = 1) -> str:
+    """Episodes per batch for signal = noise; a unit of ``per_unit`` episodes (a pair: 2)."""
     if r["share_ci_low"] <= 0:  # the CI's upper end still bounds the batch size needed
         bound = (1 - r["share_ci_high"]) / r["share_ci_high"] if r["share_ci_high"] > 0 else 0
-        return f"no signal detected (at least {bound:.0f})"
+        return f"no signal detected (at least {per_unit * bound:.0f})"
     hi = (1 - r["share_ci_low"]) / r["share_ci_low"]
     lo = (1 - r["share_ci_high"]) / r["share_ci_high"]
-    return f"{r['episodes_for_equal_signal']:.0f} ({lo:.0f}-{hi:.0f})"
+    return (f"{per_unit * r['episodes_for_equal_signal']:.0f} "
+            f"({per_unit * lo:.0f}-{per_unit * hi:.0f})")
 
 
 def tables(results: dict[str, dict[str, Any]], batches: int) -> str:
     """Markdown: per configuration, the agreement of its gradients and the nulls'."""
-    rows, batch_rows = [], []
+    rows, batch_rows, paired_rows = [], [], []
     for name, r in results.items():
         returns = [b["return_mean"] for b in r["batches"]]
         sd = np.mean([b["return_std"] for b in r["batches"]])
         real, within, shuffled = r["real"], r["shuffled_within_step"], r["shuffled"]
-        rows.append([name, real["episodes"], f"{np.mean(returns):.2f} (sd {sd:.2f})",
-                     _share(real), _needed(real), _share(within), _share(shuffled)])
+        unit = 2 if "paired" in r else 1
+        rows.append([name, unit * real["episodes"], f"{np.mean(returns):.2f} (sd {sd:.2f})",
+                     _share(real), _needed(real, unit), _share(within), _share(shuffled)])
+        if "paired" in r:
+            pr, pw = r["paired"], r["paired_shuffled_within_step"]
+            paired_rows.append([name, pr["episodes"], _share(pr), _needed(pr, 2), _share(pw),
+                                _stats(pr["cosines"]), _stats(pw["cosines"])])
         batch_rows.append([name, _stats(real["cosines"]), _stats(within["cosines"]),
                            _stats(shuffled["cosines"]), f"{real['mean_share']:.3f}",
                            f"{within['mean_share']:.3f}", f"{shuffled['mean_share']:.3f}"])
@@ -282,6 +356,16 @@ def tables(results: dict[str, dict[str, Any]], batches: int) -> str:
          "same, shuffled within step", "same, shuffled"], batch_rows)
     body += (f"\n\nIndependent noise of equal size gives cosines near 0 and a mean share near "
              f"1/{batches} = {1 / batches:.3f}.\n")
+    if paired_rows:
+        body += ("\nPaired batches: environments 2k and 2k+1 see the same scenarios, so a "
+                 "pair of episodes is one independent unit (every measure above is over "
+                 "pairs, its episode counts doubled). With the paired advantages (each step's "
+                 "discounted return-to-go minus the partner's) the traffic draw cancels:\n\n")
+        body += markdown_table(
+            ["configuration", "pairs", "signal share of one pair's gradient",
+             "episodes per batch for signal = noise", "null: shuffled within each step",
+             "cosine of batch gradients", "null: shuffled within each step"], paired_rows)
+        body += "\n"
     return body
 
 
@@ -300,6 +384,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-envs", type=int, default=4)
     parser.add_argument("--run", type=Path, default=None,
                         help="a training run directory: measure at its checkpoint")
+    parser.add_argument("--paired", action="store_true",
+                        help="environments in pairs that see the same scenarios; adds the "
+                             "paired advantages (return-to-go minus the partner's)")
     parser.add_argument("--name", default="gradient_agreement")
     parser.add_argument("--no-write", action="store_true")
     return parser.parse_args(argv)
@@ -316,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         warmup = args.warmup if args.warmup is not None else (0 if args.run else 1)
         if warmup < 0:
             raise UsageError(f"--warmup must be >= 0, got {warmup}")
+        if args.paired and args.n_envs % 2:
+            raise UsageError(f"--paired needs an even --n-envs, got {args.n_envs}")
         if args.run is not None and not (args.run / "checkpoint.zip").is_file():
             raise UsageError(f"{args.run}: no checkpoint.zip; give a training run directory")
         try:
@@ -338,10 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for traffic, config in configs.items():
         results[f"{args.policy} {args.topology} {traffic}"] = measure(
-            config, args.batches, warmup, args.run, args.seed)
+            config, args.batches, warmup, args.run, args.seed, args.paired)
     wall = time.time() - t0
     body = tables(results, args.batches)
     start = f"checkpoint of `{args.run}`" if args.run else f"seed {args.seed}'s initial network"
+    if args.paired:
+        start += "; paired batches"
     body = (f"Policy: {start}; {warmup} warm-up batch(es), then statistics frozen. "
             f"Wall time {wall / 60:.1f} min. {load_sentence(load_start, list(os.getloadavg()))}"
             f"\n\n{body}")

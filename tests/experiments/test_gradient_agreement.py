@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.gradient_agreement import (
-    _collect, cosines, episode_gradients, main, mean_share, shuffled_within, signal_and_noise,
-    time_in_episode)
+    _collect, cosines, episode_gradients, main, mean_share, pair_units, paired_advantages,
+    returns_to_go, seed_pairs, shuffled_within, signal_and_noise, time_in_episode)
 
 
 def test_cosines_and_mean_share_of_known_vectors():
@@ -88,6 +88,65 @@ def test_episode_gradients_follow_the_buffer_order_and_sum_to_the_batch_gradient
                                              np.arange(steps.size)[::-1]), grads)
 
 
+def test_returns_to_go_restart_at_every_episode():
+    rewards = np.array([[1.0], [2.0], [3.0], [4.0]])
+    np.testing.assert_allclose(returns_to_go(rewards, 0.5, 2)[:, 0], [2.0, 2.0, 5.0, 4.0])
+    np.testing.assert_allclose(returns_to_go(rewards, 1.0, 4)[:, 0], [10, 9, 7, 4])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_paired_advantages_cancel_what_both_partners_share(pairs, episodes, steps, seed):
+    rng = np.random.default_rng(seed)
+    n_steps, n_envs = episodes * steps, 2 * pairs
+    own = rng.normal(size=(n_steps, n_envs))
+    shared = np.repeat(rng.normal(size=(n_steps, pairs)) * 100, 2, axis=1)  # the scenario's
+    adv = paired_advantages(own + shared, 0.9, steps)
+    np.testing.assert_allclose(adv, paired_advantages(own, 0.9, steps), atol=1e-9)
+    per_env = adv.reshape(n_envs, n_steps)  # SB3's buffer order: env-major
+    np.testing.assert_allclose(per_env[0::2], -per_env[1::2])
+    g = returns_to_go(own, 0.9, steps)
+    np.testing.assert_allclose(per_env[0], (g[:, 0] - g[:, 1]) / 2)
+    with pytest.raises(ValueError, match="even number of environments"):
+        paired_advantages(own[:, :1], 0.9, steps)
+
+
+def test_pair_units_add_the_partners_episodes():
+    rows = np.arange(4 * 3 * 2, dtype=float).reshape(12, 2)  # 4 envs x 3 episodes, env-major
+    units = pair_units(rows, 4)
+    assert units.shape == (6, 2)
+    np.testing.assert_array_equal(units[0], rows[0] + rows[3])  # env 0 ep 0 + env 1 ep 0
+    np.testing.assert_array_equal(units[5], rows[2 * 3 + 2] + rows[3 * 3 + 2])  # envs 2, 3: ep 2
+    np.testing.assert_array_equal(units.sum(axis=0), rows.sum(axis=0))
+
+
+def test_seeded_pairs_see_the_same_scenarios_episode_after_episode():
+    from packerl.app.training import TrainConfig, make_env
+    from packerl.vector import PackeRLSB3VecEnv
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    config = TrainConfig(policy="mslim", topology="nx-XS", traffic="flex", episode_steps=3,
+                         n_envs=4, episodes_per_iteration=4, eval_every=0)
+    stats: dict = {}  # not updated: shared running statistics would tell the partners apart
+    venv = VecMonitor(PackeRLSB3VecEnv([lambda: make_env(config, stats, update_stats=False)]
+                                       * 4))
+    seed_pairs(venv, 5)
+    try:
+        firsts = [venv.reset()]
+        for _ in range(2 * config.episode_steps):
+            obs, _, dones, _ = venv.step(np.stack([venv.action_space.sample()
+                                                    for _ in range(4)]))
+            if dones.all():
+                firsts.append(obs)
+    finally:
+        venv.close()
+    assert len(firsts) == 3
+    for obs in firsts:
+        for key, value in obs.items():
+            assert np.array_equal(value[0], value[1]) and np.array_equal(value[2], value[3]), key
+        assert not all(np.array_equal(v[0], v[2]) for v in obs.values())
+
+
 def test_bad_usage_exits_2_with_one_line(capsys, tmp_path):
     assert main(["--batches", "1"]) == 2
     assert "--batches must be >= 2" in capsys.readouterr().err
@@ -96,3 +155,5 @@ def test_bad_usage_exits_2_with_one_line(capsys, tmp_path):
     assert main(["--run", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no checkpoint.zip" in err and len(err.strip().splitlines()) == 1
+    assert main(["--paired", "--n-envs", "3"]) == 2
+    assert "--paired needs an even --n-envs" in capsys.readouterr().err
