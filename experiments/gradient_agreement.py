@@ -246,13 +246,13 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     torch.set_num_threads(1)
     stats: dict = {}
 
-    def venv_of(update: bool) -> Any:
+    def venv_of(update: bool, seed: int) -> Any:
         venv = VecMonitor(PackeRLSB3VecEnv(
             [lambda: make_env(config, stats, update_stats=update)] * config.n_envs))
-        venv.seed(config.seed)
+        venv.seed(seed)
         return venv
 
-    venv = venv_of(update=True)
+    venv = venv_of(update=True, seed=config.seed)
     if run is not None:
         load_stats(run / "checkpoint_stats.pkl", stats)
         model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu", tensorboard_log=None)
@@ -263,9 +263,9 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
             _collect(model)
     finally:
         venv.close()
-    venv = venv_of(update=False)  # frozen statistics: every batch sees the same policy
+    # frozen statistics (every batch sees the same policy), not the warm-up's scenarios
+    venv = venv_of(update=False, seed=config.seed + 7919)
     model.set_env(venv)
-    venv.seed(config.seed + 7919)  # not the warm-up's scenarios
     if paired:
         seed_pairs(venv, config.seed + 7919)
     rng = np.random.default_rng(seed)
