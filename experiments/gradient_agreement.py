@@ -246,10 +246,13 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     torch.set_num_threads(1)
     stats: dict = {}
 
-    def venv_of(update: bool, seed: int) -> Any:
+    def venv_of(update: bool, seed: int, pairs: bool = False) -> Any:
         venv = VecMonitor(PackeRLSB3VecEnv(
             [lambda: make_env(config, stats, update_stats=update)] * config.n_envs))
-        venv.seed(seed)
+        if pairs:
+            seed_pairs(venv, seed)
+        else:
+            venv.seed(seed)
         return venv
 
     venv = venv_of(update=True, seed=config.seed)
@@ -264,10 +267,8 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     finally:
         venv.close()
     # frozen statistics (every batch sees the same policy), not the warm-up's scenarios
-    venv = venv_of(update=False, seed=config.seed + 7919)
+    venv = venv_of(update=False, seed=config.seed + 7919, pairs=paired)
     model.set_env(venv)
-    if paired:
-        seed_pairs(venv, config.seed + 7919)
     rng = np.random.default_rng(seed)
     kinds = ("real", "shuffled_within_step", "shuffled") + (
         ("paired", "paired_shuffled_within_step") if paired else ())
