@@ -258,7 +258,8 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
     venv = venv_of(update=True, seed=config.seed)
     if run is not None:
         load_stats(run / "checkpoint_stats.pkl", stats)
-        model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu", tensorboard_log=None)
+        model = PPO.load(run / "checkpoint.zip", env=venv, device="cpu", tensorboard_log=None,
+                         use_sde=config.noise_hold > 1, sde_sample_freq=config.noise_hold)
     else:
         model = new_model(config, venv)
     try:
@@ -388,6 +389,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--paired", action="store_true",
                         help="environments in pairs that see the same scenarios; adds the "
                              "paired advantages (return-to-go minus the partner's)")
+    parser.add_argument("--noise-hold", type=int, default=1,
+                        help="steps each exploration draw is held (training's noise_hold; "
+                             "1: a fresh draw every step, the paper)")
     parser.add_argument("--name", default="gradient_agreement")
     parser.add_argument("--no-write", action="store_true")
     return parser.parse_args(argv)
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                                episodes_per_iteration=args.episodes,
                                episode_steps=args.episode_steps, n_envs=args.n_envs,
                                batch_size=min(400, args.episodes * args.episode_steps),
-                               eval_every=0, iterations=0)
+                               eval_every=0, iterations=0, noise_hold=args.noise_hold)
             configs = {t: replace(base, traffic=t) for t in args.traffic}
             unknown = [t for t in args.traffic if t not in TRAFFIC_PRESETS]
             if unknown:
@@ -434,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     start = f"checkpoint of `{args.run}`" if args.run else f"seed {args.seed}'s initial network"
     if args.paired:
         start += "; paired batches"
+    if args.noise_hold > 1:
+        start += f"; exploration noise held for {args.noise_hold} steps"
     body = (f"Policy: {start}; {warmup} warm-up batch(es), then statistics frozen. "
             f"Wall time {wall / 60:.1f} min. {load_sentence(load_start, list(os.getloadavg()))}"
             f"\n\n{body}")

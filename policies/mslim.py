@@ -50,6 +50,17 @@ the Gaussian's (an upper bound of the folded one, exact for ``mu >> sigma``; PPO
 with ``ent_coef > 0``). The deterministic action (evaluation) is ``max(mu, MIN_WEIGHT)``, the
 paper's "mean used as link weights".
 
+**Held exploration noise** (a deviation from the paper, off by default). The paper draws a
+fresh ``z`` for every link at every 5 ms step, so one step's noise changes little of an
+episode's return and PPO's gradient is dominated by it (``experiments/gradient_agreement.py``).
+With SB3's ``PPO(..., use_sde=True, sde_sample_freq=k)`` M-Slim instead holds the standard
+normal draw ``eps`` (``z = mu + sigma * eps``) of every environment's slots for ``k`` steps
+(``k = -1``: a whole rollout), as SB3 holds gSDE's noise matrix: each step's action is still
+a sample of the same folded Gaussian, and PPO's log-probabilities are unchanged; what changes
+is that one perturbation of the link weights lasts long enough to move the return. ``k``
+equal to the episode length gives one perturbation per episode (``packerl train``'s
+``noise_hold``). This is not gSDE: the noise does not depend on the state.
+
 Example:
     >>> from stable_baselines3 import PPO
     >>> from packerl.env import PackeRLLinkWeightsEnv
@@ -164,6 +175,12 @@ class FoldedGaussianDistribution(Distribution):
         self.mean: Tensor | None = None
         self.log_std: Tensor | None = None
         self.mask: Tensor | None = None
+        #: (n_envs, S) standard normal draw held between :meth:`hold_noise` calls, or None
+        self.held: Tensor | None = None
+
+    def hold_noise(self, n_envs: int, slots: int) -> None:
+        """Draw the noise :meth:`sample` uses for batches of ``n_envs`` until the next call."""
+        self.held = torch.randn(n_envs, slots)
 
     def proba_distribution_net(self, *args: Any, **kwargs: Any) -> nn.Module:
         raise NotImplementedError("M-Slim builds its own networks (see MSlimPolicy)")
@@ -191,7 +208,12 @@ class FoldedGaussianDistribution(Distribution):
         return per_slot * self.mask.sum(dim=1).to(self.mean.dtype)
 
     def sample(self) -> Tensor:
-        z = self.mean + self.log_std.exp() * torch.randn_like(self.mean)
+        """A fresh draw per slot, or the held one (:meth:`hold_noise`) for a batch of its size."""
+        if self.held is not None and self.held.shape == self.mean.shape:
+            eps = self.held.to(self.mean.dtype)
+        else:
+            eps = torch.randn_like(self.mean)
+        z = self.mean + self.log_std.exp() * eps
         return self._fill(z.abs().clamp_min(MIN_WEIGHT))
 
     def mode(self) -> Tensor:
@@ -343,9 +365,8 @@ class MSlimPolicy(ActorCriticPolicy):
         self._lu_columns = [f * _NUM_EDGE_FEATURES + _LINK_UTIL for f in range(frames)]
         if lu_frames == "last":
             self._lu_columns = self._lu_columns[-1:]
-        if kwargs.pop("use_sde", False):  # SB3 always passes it
-            raise ValueError("MSlimPolicy does not support gSDE (use_sde=True); its exploration "
-                             "is the folded Gaussian with one learnable std")
+        # SB3 always passes use_sde; True means held noise here (module docstring), not gSDE
+        self.holds_noise = bool(kwargs.pop("use_sde", False))
         kwargs.setdefault("ortho_init", False)
         kwargs.setdefault("features_extractor_class", PaddedDictExtractor)
         super().__init__(observation_space, action_space, lr_schedule,
@@ -409,6 +430,13 @@ class MSlimPolicy(ActorCriticPolicy):
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> Tensor:
         return self.get_distribution(observation).get_actions(deterministic=deterministic)
+
+    def reset_noise(self, n_envs: int = 1) -> None:
+        """Draw new held exploration noise for ``n_envs`` environments (SB3 calls this with
+        ``use_sde=True`` at the start of a rollout and every ``sde_sample_freq`` steps)."""
+        if not self.holds_noise:
+            raise ValueError("reset_noise needs MSlimPolicy(use_sde=True) (held noise)")
+        self.action_dist.hold_noise(n_envs, self.action_space.shape[0])
 
     # ------------------------------------------------------------------------------ M-Slim
 

@@ -45,6 +45,8 @@ class PolicyEntry:
         train_env_kwargs: environment options the policy trains with (its action encoding).
         observes_last_action: trains on observations holding its previous action by default.
         train_scenario: default training (topology, traffic) of sweeps (Section 6.3).
+        holds_noise: its SB3 class can hold its exploration noise for several steps
+            (``use_sde=True, sde_sample_freq=k``; training's ``noise_hold``).
     """
 
     name: str
@@ -58,6 +60,7 @@ class PolicyEntry:
     train_env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     observes_last_action: bool = False
     train_scenario: Mapping[str, str] = field(default_factory=dict)
+    holds_noise: bool = False
 
     def __post_init__(self) -> None:
         if ":" not in self.target:
@@ -89,7 +92,8 @@ REGISTRY: list[PolicyEntry] = [
     PolicyEntry("mslim", "M-Slim", "policies.mslim:MSlimPolicy", "learned", "link_weights",
                 learning_rate=3e-3, warm_start=0, train_env_kwargs={"link_weights": "raw"},
                 observes_last_action=True,
-                train_scenario={"topology": "nsfnet+geant2", "traffic": "flex"}),
+                train_scenario={"topology": "nsfnet+geant2", "traffic": "flex"},
+                holds_noise=True),
     PolicyEntry("fieldlines", "FieldLines", "policies.fieldlines:FieldLinesPolicy", "learned",
                 "next_hop", learning_rate=5e-5, warm_start=5,
                 train_env_kwargs={"next_hop_encoding": "node"},

@@ -95,6 +95,10 @@ class TrainConfig:
     """value loss coefficient"""
     max_grad_norm: float = 0.5
     """gradient norm clipping"""
+    noise_hold: int = 1
+    """steps each draw of exploration noise is held (1: a fresh draw every step, the paper;
+    the episode length: one perturbation per episode; a divisor of ``episode_steps``; only
+    for policies that hold noise, M-Slim: see policies/mslim.py)"""
     learning_rate: float | None = None
     """Adam learning rate (default: the policy's registry entry, 5e-5 FieldLines, 3e-3 M-Slim)"""
     warm_start_iterations: int | None = None
@@ -135,7 +139,7 @@ class TrainConfig:
             self.update_threads = os.cpu_count() or 1
         if int(self.iterations) < 0:
             raise ValueError(f"`iterations` must be >= 0, got {self.iterations}")
-        for name in ("episodes_per_iteration", "n_envs", "n_epochs",
+        for name in ("episodes_per_iteration", "n_envs", "n_epochs", "noise_hold",
                      "batch_size", "episode_steps", "stack", "eval_episodes", "torch_threads",
                      "update_threads"):
             if int(getattr(self, name)) < 1:
@@ -148,6 +152,13 @@ class TrainConfig:
                 f"episodes_per_iteration ({self.episodes_per_iteration}) must be a multiple of "
                 f"n_envs ({self.n_envs}) so that every environment runs whole episodes")
         spec = self.entry
+        if self.noise_hold > 1 and not spec.holds_noise:
+            holding = [e for e in names("learned") if entry(e).holds_noise]
+            raise ValueError(f"`noise_hold` > 1 needs a policy that holds its exploration "
+                             f"noise ({holding}); {self.policy} draws it every step")
+        if self.episode_steps % self.noise_hold:
+            raise ValueError(f"`noise_hold` ({self.noise_hold}) must divide `episode_steps` "
+                             f"({self.episode_steps}) so that no draw spans two episodes")
         if self.learning_rate is None:
             self.learning_rate = spec.learning_rate
         if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate < 1):
@@ -414,6 +425,7 @@ def new_model(config: TrainConfig, venv: Any, tensorboard_log: str | None = None
         n_epochs=config.n_epochs, gamma=config.gamma, gae_lambda=config.gae_lambda,
         clip_range=config.clip_range, clip_range_vf=config.clip_range_vf,
         vf_coef=config.vf_coef, max_grad_norm=config.max_grad_norm,
+        use_sde=config.noise_hold > 1, sde_sample_freq=config.noise_hold,
         policy_kwargs=config.policy_kwargs, tensorboard_log=tensorboard_log, seed=config.seed,
         device="cpu", verbose=0)
 

@@ -177,8 +177,25 @@ def test_policy_save_load_keeps_its_configuration(tmp_path):
                              "u_turns": False, "neighbours": "both"}
     np.testing.assert_array_equal(policy.predict(obs, deterministic=True)[0],
                                   loaded.predict(obs, deterministic=True)[0])
-    with pytest.raises(ValueError, match="does not support gSDE"):
-        make_policy(space, use_sde=True)
+
+
+def test_held_noise_repeats_its_draw_until_reset():
+    obs, space = synthetic_observation(10)
+    batch = {k: torch.as_tensor(v)[None] for k, v in obs.items()}
+    fresh = make_policy(space)
+    with pytest.raises(ValueError, match="use_sde=True"):
+        fresh.reset_noise(1)
+    a, b = (fresh(batch)[0] for _ in range(2))
+    assert not torch.equal(a, b)
+    held = make_policy(space, use_sde=True)
+    held.reset_noise(1)
+    first, again = (held(batch)[0] for _ in range(2))
+    torch.testing.assert_close(first, again)
+    held.reset_noise(1)
+    assert not torch.equal(first, held(batch)[0])
+    two = {k: v.repeat(2, *([1] * (v.dim() - 1))) for k, v in batch.items()}
+    pair = held(two)[0]  # a batch of another size than the held draw: fresh noise
+    assert not torch.equal(pair[0], pair[1])
 
 
 def test_actor_sees_successor_links_but_nothing_beyond_its_steps():
@@ -374,6 +391,39 @@ def test_ppo_learns_and_save_load_round_trips(tmp_path):
         np.testing.assert_array_equal(a, b)
         assert (a > 0).all() and np.isfinite(a).all()
         venv.step(a)
+    finally:
+        venv.close()
+
+
+def test_ppo_holds_the_noise_for_sde_sample_freq_steps():
+    """With PPO(use_sde=True, sde_sample_freq=4) every environment's standard-normal draw
+    (action - mu) / sigma is the same within each window of 4 steps and new in the next."""
+    from experiments.gradient_agreement import _collect
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    venv = VecMonitor(_venv())
+    try:
+        # sigma 0.01 << mu: no sample is folded, so the draw is recovered exactly
+        model = PPO(MSlimPolicy, venv, n_steps=8, batch_size=8, n_epochs=1, seed=0,
+                    device="cpu", use_sde=True, sde_sample_freq=4,
+                    policy_kwargs={"log_std_init": float(np.log(0.01))})
+        _collect(model)
+        buf = model.rollout_buffer
+        obs = {k: torch.as_tensor(v.reshape(16, *v.shape[2:])) for k, v in buf.observations.items()}
+        with torch.no_grad():
+            dist = model.policy.get_distribution(obs)
+        mask = dist.mask.numpy().reshape(8, 2, -1)
+        eps = ((buf.actions.reshape(16, -1) - dist.mean.numpy()) / model.policy.std
+               ).reshape(8, 2, -1)
+        for env in range(2):
+            working = mask[0, env]
+            for window in (slice(0, 4), slice(4, 8)):
+                draws = eps[window, env][:, working]
+                np.testing.assert_allclose(draws, draws[:1].repeat(4, 0), atol=1e-3)
+            assert np.abs(eps[0, env, working] - eps[4, env, working]).min() > 1e-6
+        both = mask[0, 0] & mask[0, 1]
+        assert np.abs(eps[0, 0, both] - eps[0, 1, both]).min() > 1e-6  # one draw per env
     finally:
         venv.close()
 

@@ -100,6 +100,20 @@ def test_bad_train_arguments():
     with pytest.raises(ValueError, match="update_threads"):
         TrainConfig(update_threads=0)
     assert TrainConfig().update_threads >= 1  # default: every core, resolved when made
+    with pytest.raises(ValueError, match="holds its exploration noise"):
+        TrainConfig(policy="fieldlines", noise_hold=4)
+    with pytest.raises(ValueError, match="must divide `episode_steps`"):
+        TrainConfig(policy="mslim", noise_hold=30)
+
+
+def test_a_run_with_held_noise_keeps_holding_it_after_resume(tmp_path):
+    config = TrainConfig(policy="mslim", iterations=1, noise_hold=4, out=str(tmp_path), **TINY)
+    run = train(config, progress=False)
+    from stable_baselines3 import PPO
+
+    model = PPO.load(run / "checkpoint.zip", device="cpu")
+    assert (model.use_sde, model.sde_sample_freq, model.policy.holds_noise) == (True, 4, True)
+    assert TrainConfig.from_json(run / "config.json").noise_hold == 4
 
 
 @pytest.mark.parametrize(("traffic", "evaluated_on"), [
