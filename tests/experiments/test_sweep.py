@@ -290,6 +290,7 @@ ABLATIONS = {
     "mslim_traffic_tcp_high": {"iterations": 30, "traffic": "tcp_high"},
     "mslim_traffic_tcp_flex": {"iterations": 30, "traffic": "tcp_flex"},
     "mslim_iterations_30": {"iterations": 30},
+    "mslim_noise_hold_100": {"iterations": 30, "noise_hold": 100},
     "untrained": {"iterations": 0},
     "untrained_very_high": {"iterations": 0},
 }
