@@ -224,7 +224,7 @@ def seed_pairs(venv: Any, seed: int) -> None:
     same scenarios, episode after episode (scenario and simulator seed come from each
     environment's own generator); the pairs differ only by the actions sampled."""
     inner = getattr(venv, "venv", venv)
-    inner._seeds = [seed + i // 2 for i in range(inner.num_envs)]
+    inner.seed_each([seed + i // 2 for i in range(inner.num_envs)])
 
 
 def measure(config: Any, batches: int, warmup: int, run: Path | None,

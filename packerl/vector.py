@@ -217,6 +217,19 @@ if _SB3VecEnv is not None:
             self._seeds: list[int | None] = [None] * self.num_envs
             self._options: list[dict] = [{} for _ in range(self.num_envs)]
 
+        def seed_each(self, seeds: Sequence[int | None]) -> None:
+            """Seed the next reset of each environment by its own entry of ``seeds``
+            (SB3's ``seed(s)`` gives environment ``i`` the seed ``s + i``); equal seeds make
+            environments draw the same scenarios, episode after episode.
+
+            Raises:
+                ValueError: unless there is one seed per environment.
+            """
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"seed_each needs one seed per environment ({self.num_envs}), "
+                                 f"got {len(seeds)}")
+            self._seeds = list(seeds)
+
         def reset(self):
             observations = []
             for i, env in enumerate(self.envs):

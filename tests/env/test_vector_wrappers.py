@@ -201,3 +201,19 @@ def test_sb3_vec_env_uses_reset_options_once():
     venv.reset()
     assert not any(env.scenario.seed == scenario.seed for env in venv.envs)
     venv.close()
+
+
+def test_sb3_vec_env_seeds_each_environment_by_its_own_seed():
+    venv = PackeRLSB3VecEnv([lambda: PackeRLEnv(**KW)] * 3)
+    try:
+        with pytest.raises(ValueError, match="one seed per environment"):
+            venv.seed_each([1, 2])
+        venv.seed_each([7, 7, 8])
+        venv.reset()
+        first, same, other = (env.scenario.seed for env in venv.envs)
+        assert first == same != other
+        venv.reset()  # seeded once (as SB3's seed()): new scenarios, still pairwise equal
+        again = [env.scenario.seed for env in venv.envs]
+        assert again[0] == again[1] and not {first, other} & set(again)
+    finally:
+        venv.close()
