@@ -83,6 +83,7 @@ def summarise(run: Path) -> dict:
     return {"run": str(run), "policy_kwargs": config.get("policy_kwargs", {}),
             "learning_rate": config.get("learning_rate"),
             "warm_start_iterations": config.get("warm_start_iterations"),
+            "noise_hold": config.get("noise_hold", 1),
             "iterations_done": state.get("iteration"), "wall_seconds": state.get("wall_seconds"),
             "exploration": exploration(run), "eval": eval_curve(run),
             "rollout": rollout_curve(run, steps)}
@@ -146,13 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     md = [f"# {args.out.name}", "",
           f"Command: `.venv/bin/python experiments/ablations.py {' '.join(map(str, args.runs))}"
           f" --labels {' '.join(labels)} --out {args.out}`", "",
-          "| run | policy_kwargs | learning rate | warm start | iterations | wall h | "
-          "exploration (learned) |", "|---|---|---|---|---|---|---|"]
+          "| run | policy_kwargs | learning rate | warm start | noise held (steps) | iterations "
+          "| wall h | exploration (learned) |", "|---|---|---|---|---|---|---|---|"]
     for r, label in zip(runs, labels):
         wall = "" if r["wall_seconds"] is None else f"{r['wall_seconds'] / 3600:.2f}"
         temp = r["exploration"] or ""
         md.append(f"| {label} | {r['policy_kwargs']} | {r['learning_rate']} | "
-                  f"{r['warm_start_iterations']} | {r['iterations_done']} | {wall} | {temp} |")
+                  f"{r['warm_start_iterations']} | {r['noise_hold']} | {r['iterations_done']} | "
+                  f"{wall} | {temp} |")
     md += ["", "Deterministic evaluation return (MB received per episode, mean of the run's "
            "eval episodes):", "", *table(runs, labels, "eval", "return", evaluated), "",
            "Deterministic evaluation drop ratio:", "",
