@@ -291,6 +291,7 @@ ABLATIONS = {
     "mslim_traffic_tcp_flex": {"iterations": 30, "traffic": "tcp_flex"},
     "mslim_iterations_30": {"iterations": 30},
     "mslim_noise_hold_100": {"iterations": 30, "noise_hold": 100},
+    "mslim_batch_48": {"iterations": 10, "episodes_per_iteration": 48, "batch_size": 4800},
     "untrained": {"iterations": 0},
     "untrained_very_high": {"iterations": 0},
 }
