@@ -97,7 +97,7 @@ class TrainConfig:
     """gradient norm clipping"""
     noise_hold: int = 1
     """steps each draw of exploration noise is held (1: a fresh draw every step, the paper;
-    the episode length: one perturbation per episode; a divisor of ``episode_steps``; only
+    the episode length: one perturbation per episode; a divisor of episode_steps; only
     for policies that hold noise, M-Slim: see policies/mslim.py)"""
     learning_rate: float | None = None
     """Adam learning rate (default: the policy's registry entry, 5e-5 FieldLines, 3e-3 M-Slim)"""
