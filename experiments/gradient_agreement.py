@@ -143,6 +143,10 @@ def shuffled_within(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order
 
 
+Weighting = tuple[np.ndarray | None, np.ndarray | None]
+"""``(order, advantages)`` of :func:`episode_gradients`."""
+
+
 def episode_gradients(model: Any, episode_steps: int, order: np.ndarray | None = None,
                       advantages: np.ndarray | None = None) -> np.ndarray:
     """(episodes, parameters): every episode's share of the gradient of PPO's policy loss at
@@ -152,25 +156,37 @@ def episode_gradients(model: Any, episode_steps: int, order: np.ndarray | None =
     exploration parameter, not the critic). ``order``: take sample i's advantage from sample
     ``order[i]`` (the nulls). ``advantages``: use these (flattened buffer order) instead of
     the buffer's GAE advantages."""
+    return episode_gradients_of(model, episode_steps, {"": (order, advantages)})[""]
+
+
+def episode_gradients_of(model: Any, episode_steps: int,
+                         weightings: dict[str, Weighting]) -> dict[str, np.ndarray]:
+    """:func:`episode_gradients` for several ``(order, advantages)`` weightings of the same
+    buffer, one forward pass per episode for all of them."""
     import torch
 
     n = _flatten(model)
     buffer = model.rollout_buffer
-    adv = torch.as_tensor(buffer.advantages.reshape(-1) if advantages is None else advantages)
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-    if order is not None:
-        adv = adv[torch.as_tensor(np.ascontiguousarray(order))]
+    weights = {}
+    for kind, (order, advantages) in weightings.items():
+        adv = torch.as_tensor(buffer.advantages.reshape(-1) if advantages is None
+                              else advantages)
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        weights[kind] = adv if order is None else adv[
+            torch.as_tensor(np.ascontiguousarray(order))]
     params = [p for p in model.policy.actor.parameters() if p.requires_grad]
-    rows = []
+    rows: dict[str, list[np.ndarray]] = {kind: [] for kind in weightings}
     for start in range(0, n, episode_steps):
         idx = np.arange(start, start + episode_steps)
         data = buffer._get_samples(idx)
         _, log_prob, _ = model.policy.evaluate_actions(data.observations, data.actions)
-        loss = -(adv[torch.as_tensor(idx)].to(log_prob.dtype) * log_prob).sum() / n
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
-        rows.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
-                               for p, g in zip(params, grads)]).double().numpy())
-    return np.stack(rows)
+        for i, (kind, adv) in enumerate(weights.items()):
+            loss = -(adv[torch.as_tensor(idx)].to(log_prob.dtype) * log_prob).sum() / n
+            grads = torch.autograd.grad(loss, params, allow_unused=True,
+                                        retain_graph=i < len(weights) - 1)
+            rows[kind].append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                                         for p, g in zip(params, grads)]).double().numpy())
+    return {kind: np.stack(r) for kind, r in rows.items()}
 
 
 def returns_to_go(rewards: np.ndarray, gamma: float, episode_steps: int) -> np.ndarray:
@@ -289,8 +305,9 @@ def measure(config: Any, batches: int, warmup: int, run: Path | None,
                 orders |= {"paired": None,
                            "paired_shuffled_within_step": shuffled_within(steps, rng)}
                 advantages |= {"paired": pa, "paired_shuffled_within_step": pa}
-            for kind, order in orders.items():
-                g = episode_gradients(model, config.episode_steps, order, advantages[kind])
+            grads = episode_gradients_of(model, config.episode_steps,
+                                         {k: (o, advantages[k]) for k, o in orders.items()})
+            for kind, g in grads.items():
                 if paired:
                     g = pair_units(g, config.n_envs)
                 per_episode[kind].append(g)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.gradient_agreement import (
-    _collect, cosines, episode_gradients, main, mean_share, pair_units, paired_advantages,
-    returns_to_go, seed_pairs, shuffled_within, signal_and_noise, time_in_episode)
+    _collect, cosines, episode_gradients, episode_gradients_of, main, mean_share, pair_units,
+    paired_advantages, returns_to_go, seed_pairs, shuffled_within, signal_and_noise,
+    time_in_episode)
 
 
 def test_cosines_and_mean_share_of_known_vectors():
@@ -84,8 +85,14 @@ def test_episode_gradients_follow_the_buffer_order_and_sum_to_the_batch_gradient
     assert np.array_equal(episode_gradients(model, config.episode_steps,
                                             np.arange(steps.size)), grads)
     # advantages tied to other actions give other gradients
-    assert not np.allclose(episode_gradients(model, config.episode_steps,
-                                             np.arange(steps.size)[::-1]), grads)
+    reverse = np.arange(steps.size)[::-1]
+    reversed_grads = episode_gradients(model, config.episode_steps, reverse)
+    assert not np.allclose(reversed_grads, grads)
+    # several weightings in one pass give each weighting's own gradients
+    both = episode_gradients_of(model, config.episode_steps,
+                                {"real": (None, None), "reversed": (reverse, None)})
+    np.testing.assert_allclose(both["real"], grads, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(both["reversed"], reversed_grads, rtol=1e-6, atol=1e-12)
 
 
 def test_returns_to_go_restart_at_every_episode():
