@@ -14,7 +14,19 @@ conflicting ``max_episode_steps`` is refused (:class:`packerl.wrappers.HorizonCh
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+#: PyTorch's CPU kernel set in every process that imports PackeRL before torch (a user's
+#: ``ATEN_CPU_CAPABILITY`` wins). AVX-512 kernels round differently from AVX2 ones, and M-Slim
+#: feeds its own link weights back, so one last-bit difference can change a whole episode:
+#: the shipped models' committed evaluations were computed with AVX2 kernels and reproduce
+#: exactly only with them (tests/evaluation/test_shipped_runs_reproduce.py).
+TORCH_CPU_CAPABILITY = "avx2"
+if "torch" not in _sys.modules:
+    _os.environ.setdefault("ATEN_CPU_CAPABILITY", TORCH_CPU_CAPABILITY)
 
 ENV_ID = "packerl/PackeRL-v0"
 LINK_WEIGHTS_ENV_ID = "packerl/PackeRL-LinkWeights-v0"

@@ -5,6 +5,7 @@ run directory, scenario seed and settings give the same episode, metric for metr
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -48,3 +49,20 @@ def test_a_shipped_run_reproduces_its_committed_evaluation_episode(trial):
             continue
         assert row[metric] == pytest.approx(float(committed[metric]), rel=1e-9, abs=1e-12), \
             metric
+
+
+@pytest.mark.parametrize("module", ["packerl", "policies.mslim", "packerl.app.cli"])
+def test_importing_packerl_first_pins_torchs_cpu_kernels(module):
+    # the committed evaluations were computed with AVX2 kernels (packerl.TORCH_CPU_CAPABILITY)
+    import subprocess
+    import sys
+
+    code = f"import {module}, torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()[-1]
+    assert out in ("AVX2", "DEFAULT")  # never AVX512; DEFAULT on CPUs without AVX2
+    env["ATEN_CPU_CAPABILITY"] = "default"  # the user's choice wins
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()[-1]
+    assert out == "DEFAULT"
