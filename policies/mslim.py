@@ -59,7 +59,10 @@ normal draw ``eps`` (``z = mu + sigma * eps``) of every environment's slots for 
 a sample of the same folded Gaussian, and PPO's log-probabilities are unchanged; what changes
 is that one perturbation of the link weights lasts long enough to move the return. ``k``
 equal to the episode length gives one perturbation per episode (``packerl train``'s
-``noise_hold``). This is not gSDE: the noise does not depend on the state.
+``noise_hold``). This is not gSDE: the noise does not depend on the state. Measured, it made
+M-Slim worse, not better (README, "Why PPO does not move M-Slim"): a held draw shapes the
+states that follow it, so the per-step log-probability gradients PPO uses no longer have mean
+zero.
 
 Example:
     >>> from stable_baselines3 import PPO
